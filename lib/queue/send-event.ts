@@ -1,0 +1,80 @@
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { CloudEvent } from '../events/cloud-event.ts';
+
+/** Where events go. The pipeline only needs `send`; it resolves once the queue holds the event. */
+export interface EventQueue {
+  send(event: CloudEvent, body: string): Promise<void>;
+}
+
+/**
+ * Time budget for one enqueue, retries included. bk-job waits 15 s and never retries a timeout, so
+ * a dead queue must turn into a 503 well before that: every attempt is bounded, and so is the total.
+ */
+export const QUEUE_TIMEOUTS = {
+  connectMs: 1_000,
+  requestMs: 1_500,
+  totalMs: 4_000,
+  maxAttempts: 3,
+} as const;
+
+/** Options for {@link createSqsQueue}. */
+export interface SqsQueueOptions {
+  readonly queueUrl: string;
+  /** Defaults to a client built for callbacks: keep-alive, bounded timeouts and retries. */
+  readonly client?: SQSClient;
+}
+
+/** Builds the SQS client once per container, with bounded timeouts; the endpoint follows the SDK's variables. */
+export function createSqsClient(): SQSClient {
+  return new SQSClient({
+    maxAttempts: QUEUE_TIMEOUTS.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: QUEUE_TIMEOUTS.connectMs,
+      requestTimeout: QUEUE_TIMEOUTS.requestMs,
+    },
+  });
+}
+
+/**
+ * A queue backed by SQS. On a FIFO queue (`.fifo`) the message group is source + subject, so one
+ * job's events stay in order, and the deduplication id is the event id.
+ */
+export function createSqsQueue(options: SqsQueueOptions): EventQueue {
+  const client = options.client ?? createSqsClient();
+  const fifo = options.queueUrl.endsWith('.fifo');
+  return {
+    async send(event, body) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: options.queueUrl,
+          MessageBody: body,
+          MessageAttributes: {
+            source: { DataType: 'String', StringValue: event.source },
+            type: { DataType: 'String', StringValue: event.type },
+            status: { DataType: 'String', StringValue: event.data.status },
+          },
+          ...(fifo && {
+            MessageGroupId: `${event.source}:${event.subject}`.slice(0, 128),
+            MessageDeduplicationId: event.id,
+          }),
+        }),
+        { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
+      );
+    },
+  };
+}
+
+/** The queue named by `QUEUE_URL`, built on first use and kept for the container's life. */
+let defaultQueue: EventQueue | undefined;
+export function queueFromEnvironment(): EventQueue {
+  if (defaultQueue) return defaultQueue;
+  const queueUrl = process.env.QUEUE_URL;
+  if (!queueUrl) {
+    return {
+      send: () => Promise.reject(new Error('QUEUE_URL is not set')),
+    };
+  }
+  defaultQueue = createSqsQueue({ queueUrl });
+  return defaultQueue;
+}

@@ -1,0 +1,79 @@
+import * as v from 'valibot';
+import type { Decoders } from '../decode/decode-body.ts';
+import { InvalidPayloadError } from '../errors.ts';
+import type { RawBody, SourceName, Step } from '../events/cloud-event.ts';
+import type { Status } from '../events/status.ts';
+
+/** What a route knows about the request besides its body. */
+export interface CallbackContext {
+  /** Query parameters of the registered URL, except `token` (contract §1). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** When the request arrived. */
+  readonly receivedAt: Date;
+  /** The body exactly as received, with its Content-Type. */
+  readonly raw: RawBody;
+}
+
+/** What a route makes of one valid callback; the pipeline adds id, labels, raw and the envelope. */
+export interface EventDraft {
+  readonly type: string;
+  readonly subject: string;
+  /** When the reported state was reached, if the payload says so (RFC 3339, UTC). */
+  readonly time?: string | undefined;
+  readonly status: Status;
+  readonly sourceStatus: number | string;
+  readonly message?: string | undefined;
+  readonly steps?: readonly Step[] | undefined;
+  /** What a consumer of this sender needs besides the common fields (`data.*`). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** One kind of callback: its payload schema and the pure function that normalizes it. */
+export interface Route {
+  /** Validates a decoded body and normalizes it; throws {@link InvalidPayloadError} when invalid. */
+  toDraft(decoded: unknown, context: CallbackContext): EventDraft;
+}
+
+/** A sender: its name, the body formats it sends, and the route for a request path. */
+export interface Source {
+  readonly name: SourceName;
+  readonly decoders: Decoders;
+  /** The route serving this path, or undefined for a path this function does not serve (404). */
+  route(path: string): Route | undefined;
+}
+
+/** Builds a route from a valibot schema and a pure normalize function. */
+export function defineRoute<const S extends v.GenericSchema>(spec: {
+  /** Names the payload in error messages, e.g. "bk-job callback". */
+  readonly what: string;
+  readonly schema: S;
+  readonly normalize: (payload: v.InferOutput<S>, context: CallbackContext) => EventDraft;
+}): Route {
+  return {
+    toDraft(decoded, context) {
+      const result = v.safeParse(spec.schema, decoded);
+      if (!result.success) throw invalidPayload(spec.what, result.issues);
+      return spec.normalize(result.output, context);
+    },
+  };
+}
+
+/** Turns valibot issues into the contract's 422 error: one `path: problem` line per issue. */
+export function invalidPayload(
+  what: string,
+  issues: readonly v.BaseIssue<unknown>[],
+): InvalidPayloadError {
+  const lines = issues.map((issue) => {
+    const path = v.getDotPath(issue) ?? '(body)';
+    return `${path}: ${issue.message}`;
+  });
+  return new InvalidPayloadError(
+    `${what} is not valid: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? '; …' : ''}`,
+    lines,
+  );
+}
+
+/** A route for a source with one kind of callback, served on any path (function URLs pass any). */
+export function singleRoute(route: Route): (path: string) => Route {
+  return () => route;
+}
