@@ -64,7 +64,7 @@ export function invalidPayload(
   issues: readonly v.BaseIssue<unknown>[],
 ): InvalidPayloadError {
   const lines = issues.map((issue) => {
-    const path = v.getDotPath(issue) ?? '(body)';
+    const path = v.getDotPath(issue) || '(body)';
     return `${path}: ${issue.message}`;
   });
   return new InvalidPayloadError(

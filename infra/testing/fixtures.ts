@@ -1,0 +1,46 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A callback request as a real client sends it, read from an `events/<source>/*.http` file. */
+export interface HttpFixture {
+  readonly name: string;
+  readonly method: string;
+  /** Header lines in the order the client writes them. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly contentType: string;
+  /** The exact body bytes. */
+  readonly body: Buffer;
+}
+
+const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
+
+/**
+ * Reads a `.http` fixture: line 1 `POST /`, then `Name: value` header lines, a blank line, then the
+ * exact body bytes (see ../shared/fixtures/README.md).
+ */
+export function loadFixture(source: string, name: string): HttpFixture {
+  const file = readFileSync(join(EVENTS_DIR, source, name.endsWith('.http') ? name : `${name}.http`));
+  const split = file.indexOf('\n\n');
+  if (split < 0) throw new Error(`${source}/${name}: no blank line between head and body`);
+  const [requestLine = '', ...headerLines] = file.subarray(0, split).toString('utf8').split('\n');
+  const headers = headerLines.map((line): [string, string] => {
+    const colon = line.indexOf(':');
+    return [line.slice(0, colon), line.slice(colon + 1).trim()];
+  });
+  const contentType = headers.find(([key]) => key.toLowerCase() === 'content-type')?.[1] ?? '';
+  return {
+    name: name.replace(/\.http$/, ''),
+    method: requestLine.split(' ')[0] ?? 'POST',
+    headers,
+    contentType,
+    body: file.subarray(split + 2),
+  };
+}
+
+/** Every `.http` fixture of a source, sorted by name. */
+export function loadFixtures(source: string): HttpFixture[] {
+  return readdirSync(join(EVENTS_DIR, source))
+    .filter((file) => file.endsWith('.http'))
+    .sort()
+    .map((file) => loadFixture(source, file));
+}

@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+
+/** A real SQS-protocol server on loopback, with queues, for tests. */
+export interface TestSqs {
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  /** The URL of a queue this server holds. */
+  queueUrl(name: string): Promise<string>;
+  /** Receives (and deletes) every message now in the queue. */
+  drain(queueUrl: string): Promise<Message[]>;
+  close(): Promise<void>;
+}
+
+/** Starts `local-aws-sqs` on a free port with the given queues (names, optionally `.fifo`). */
+export async function startTestSqs(queueNames: readonly string[] = ['events']): Promise<TestSqs> {
+  const server = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    queues: queueNames.map((name) => ({
+      QueueName: name,
+      Attributes: {
+        MaximumMessageSize: '1048576',
+        ...(name.endsWith('.fifo') && { FifoQueue: 'true' }),
+      },
+    })),
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = testSqsClient(endpoint);
+  return {
+    endpoint,
+    client,
+    async queueUrl(name) {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!QueueUrl) throw new Error(`no queue ${name}`);
+      return QueueUrl;
+    },
+    async drain(queueUrl) {
+      const messages: Message[] = [];
+      for (;;) {
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ['All'],
+            AttributeNames: ['All'],
+          }),
+        );
+        if (Messages.length === 0) return messages;
+        for (const message of Messages) {
+          messages.push(message);
+          await client.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+        }
+      }
+    },
+    close() {
+      client.destroy();
+      return new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
+
+/** An SDK client for a local endpoint, with dummy credentials (nothing here talks to AWS). */
+export function testSqsClient(endpoint: string): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
