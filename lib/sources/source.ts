@@ -51,6 +51,11 @@ export function defineRoute<const S extends v.GenericSchema>(spec: {
 }): Route {
   return {
     toDraft(decoded, context) {
+      if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+        const received = Array.isArray(decoded) ? 'an array' : typeof decoded;
+        const line = `(body): expected an object, received ${received}`;
+        throw new InvalidPayloadError(`${spec.what} is not valid: ${line}`, [line]);
+      }
       const result = v.safeParse(spec.schema, decoded);
       if (!result.success) throw invalidPayload(spec.what, result.issues);
       return spec.normalize(result.output, context);
@@ -65,7 +70,8 @@ export function invalidPayload(
 ): InvalidPayloadError {
   const lines = issues.map((issue) => {
     const path = v.getDotPath(issue) || '(body)';
-    return `${path}: ${issue.message}`;
+    const problem = issue.received === 'undefined' ? 'is missing' : issue.message;
+    return `${path}: ${problem}`;
   });
   return new InvalidPayloadError(
     `${what} is not valid: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? '; …' : ''}`,
