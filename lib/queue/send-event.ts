@@ -1,4 +1,4 @@
-import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SQSClient, type SQSClientConfig, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { CloudEvent } from '../events/cloud-event.ts';
 
 /** Where events go. The pipeline only needs `send`; it resolves once the queue holds the event. */
@@ -24,9 +24,13 @@ export interface SqsQueueOptions {
   readonly client?: SQSClient;
 }
 
-/** Builds the SQS client once per container, with bounded timeouts; the endpoint follows the SDK's variables. */
-export function createSqsClient(): SQSClient {
+/**
+ * Builds the SQS client (once per container), with bounded timeouts and retries. The endpoint,
+ * region and credentials follow the SDK's own variables unless `overrides` names them.
+ */
+export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
   return new SQSClient({
+    ...overrides,
     maxAttempts: QUEUE_TIMEOUTS.maxAttempts,
     retryMode: 'standard',
     requestHandler: {

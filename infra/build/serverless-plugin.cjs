@@ -1,0 +1,37 @@
+'use strict';
+// Builds every function with esbuild when Serverless packages or deploys, so `sls package` and
+// `sls deploy` never ship a stale bundle and a user never runs a separate build step.
+const path = require('node:path');
+
+class EsbuildBundles {
+  constructor(serverless, _options, { log } = {}) {
+    this.serverless = serverless;
+    this.log = log;
+    this.hooks = {
+      'before:package:createDeploymentArtifacts': () => this.bundleAll(),
+      'before:deploy:function:packageFunction': () => this.bundleAll(_options.function),
+      'before:invoke:local:invoke': () => undefined,
+    };
+  }
+
+  async bundleAll(only) {
+    const { bundleFunction } = await import('./bundle.mjs');
+    const service = this.serverless.service;
+    const serviceDir = this.serverless.serviceDir;
+    const outDir = path.join(serviceDir, '.serverless', 'bundles');
+    const names = only ? [only] : service.getAllFunctions();
+    const results = await Promise.all(
+      names.map((name) => {
+        const fn = service.getFunction(name);
+        return bundleFunction({ name, handler: fn.handler, serviceDir, outDir });
+      }),
+    );
+    for (const result of results) {
+      const fn = service.getFunction(result.name);
+      fn.package = { ...fn.package, artifact: result.artifact };
+      this.log?.info?.(`bundled ${result.name}: ${result.bundleBytes} bytes, ${result.zipBytes} zipped`);
+    }
+  }
+}
+
+module.exports = EsbuildBundles;

@@ -1,0 +1,82 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
+import { loadFixtures } from '../testing/fixtures.ts';
+import { testSqsClient } from '../testing/sqs.ts';
+import { type LocalRun, startLocalRun } from './local-run.ts';
+
+// End to end as a user runs it: real HTTP into the local server, the real handler, a real
+// SQS-protocol queue, and the event read back with the AWS SDK.
+let run: LocalRun;
+const printed: string[] = [];
+
+beforeAll(async () => {
+  run = await startLocalRun({ port: 0, onEvent: (body) => printed.push(body) });
+});
+afterAll(() => run.close());
+
+async function receiveAll() {
+  const endpoint = run.sqsEndpoint ?? '';
+  const client = testSqsClient(endpoint);
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: run.queueUrls.EventsQueue, MaxNumberOfMessages: 10, VisibilityTimeout: 300 }),
+    );
+    if (Messages.length === 0) break;
+    bodies.push(...Messages.map((m) => m.Body ?? ''));
+  }
+  client.destroy();
+  return bodies;
+}
+
+describe('npm start: HTTP to the queue', () => {
+  it('serves the routes that serverless.yml declares, with function URLs', () => {
+    expect(run.routes).toContain('POST /callbacks/bk-job -> bkJob');
+    expect(run.routes.some((route) => route.startsWith('POST /url/bkJob/'))).toBe(true);
+  });
+
+  it('turns every bk-job fixture into exactly one event on the queue', async () => {
+    const fixtures = loadFixtures('bk-job');
+    const ids: string[] = [];
+    for (const fixture of fixtures) {
+      const response = await fetch(`${run.url}/callbacks/bk-job?team=infra`, {
+        method: 'POST',
+        headers: { 'content-type': fixture.contentType },
+        body: fixture.body,
+      });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as { ok: boolean; id: string };
+      expect(answer.ok).toBe(true);
+      ids.push(answer.id);
+    }
+    const events = (await receiveAll()).map((body) => v.parse(CloudEventSchema, JSON.parse(body)));
+    expect(events.map((event) => event.id).sort()).toEqual([...ids].sort());
+    expect(events.every((event) => event.data.labels.team === 'infra')).toBe(true);
+    expect(printed).toHaveLength(fixtures.length);
+  });
+
+  it('answers through the function URL path with any suffix, base64 bodies included', async () => {
+    const response = await fetch(`${run.url}/url/bkJob/hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: '{"job_instance_id":42,"status":3}',
+    });
+    expect(response.status).toBe(200);
+    const [body] = await receiveAll();
+    expect(JSON.parse(body ?? '{}')).toMatchObject({ subject: '42', data: { raw: { contentType: 'application/octet-stream' } } });
+  });
+
+  it('answers 400 with a reason and enqueues nothing for a truncated body', async () => {
+    const response = await fetch(`${run.url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":4' });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(/not valid JSON/);
+    expect(await receiveAll()).toEqual([]);
+  });
+
+  it('answers 404 for a path no function serves, 405 for GET', async () => {
+    expect((await fetch(`${run.url}/nowhere`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${run.url}/callbacks/bk-job`)).status).toBe(405);
+  });
+});

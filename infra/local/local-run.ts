@@ -1,0 +1,267 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createSqsServer } from 'local-aws-sqs';
+import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
+import { type ServiceConfig, type ServiceFunction, SERVICE_DIR, loadServiceConfig } from './service-config.ts';
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Options of {@link startLocalRun}. */
+export interface LocalRunOptions {
+  /** The HTTP port; 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /**
+   * Where events go. Unset: an embedded SQS-compatible server holds the queues `serverless.yml`
+   * declares. Set: that queue (with the SDK's own `AWS_ENDPOINT_URL_SQS`, region and credentials).
+   */
+  readonly queueUrl?: string | undefined;
+  /** Called with each event body that reaches the embedded events queue. */
+  readonly onEvent?: (body: string, queueName: string) => void;
+  readonly config?: ServiceConfig;
+}
+
+/** A running local copy of the service. */
+export interface LocalRun {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The embedded SQS endpoint, when one runs. */
+  readonly sqsEndpoint?: string;
+  /** Queue URLs by logical id (`EventsQueue`), when the embedded SQS runs. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** The routes served, for the banner: `POST /callbacks/bk-job -> bkJob`. */
+  readonly routes: readonly string[];
+  close(): Promise<void>;
+}
+
+/** An account id and region for the embedded SQS: cosmetic, they only shape ARNs and URLs. */
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Runs the service's real Lambda handlers behind a small HTTP server, with routes from
+ * `serverless.yml`: each HTTP API route at its path, and each function URL at `/url/<function>/…`
+ * (the rest of the path is what the function sees, as a function URL passes any path).
+ */
+export async function startLocalRun(options: LocalRunOptions = {}): Promise<LocalRun> {
+  const config = options.config ?? loadServiceConfig();
+  let sqs: Server | undefined;
+  const queueUrls: Record<string, string> = {};
+  if (options.queueUrl) {
+    process.env.QUEUE_URL = options.queueUrl;
+  } else {
+    sqs = await createSqsServer({
+      port: 0,
+      hostname: '127.0.0.1',
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      emulateQueueCreationLifecycle: false,
+      // Dead-letter queues first: a redrive policy must name a queue that exists.
+      queues: [...config.queues]
+        .sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)))
+        .map((queue) => ({
+          QueueName: queue.name,
+          Attributes: {
+            ...queue.attributes,
+            ...(queue.redrive && {
+              RedrivePolicy: JSON.stringify({
+                deadLetterTargetArn: queueArn(config, queue.redrive.deadLetterQueue),
+                maxReceiveCount: queue.redrive.maxReceiveCount,
+              }),
+            }),
+          },
+        })),
+    });
+    const endpoint = `http://127.0.0.1:${(sqs.address() as AddressInfo).port}`;
+    for (const queue of config.queues) {
+      queueUrls[queue.logicalId] = `${endpoint}/${LOCAL_ACCOUNT}/${queue.name}`;
+    }
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SQS: endpoint,
+      AWS_REGION: process.env.AWS_REGION ?? LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    });
+    for (const [variable, logicalId] of Object.entries(config.queueVariables)) {
+      const url = queueUrls[logicalId];
+      if (url) process.env[variable] = url;
+    }
+    if (options.onEvent) observeSends(sqs, options.onEvent);
+  }
+
+  // Imported only now: a handler builds its SQS client from the environment set above.
+  const handlers = new Map<string, Handler>();
+  for (const fn of config.functions) handlers.set(fn.name, await importHandler(fn));
+  const match = createRouter(config.functions);
+
+  const server = createServer((request, response) => {
+    serve(request, response, match, handlers).catch((error: unknown) => {
+      process.stderr.write(`local run: ${error instanceof Error ? error.stack : String(error)}\n`);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"error":"internal error"}');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ...(sqs && { sqsEndpoint: `http://127.0.0.1:${(sqs.address() as AddressInfo).port}` }),
+    queueUrls,
+    routes: config.functions.flatMap((fn) => [
+      ...fn.routes.map((route) => `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}`),
+      ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
+    ]),
+    async close() {
+      await closeServer(server);
+      if (sqs) await closeServer(sqs);
+    },
+  };
+}
+
+function queueArn(config: ServiceConfig, logicalId: string): string {
+  const queue = config.queues.find((q) => q.logicalId === logicalId);
+  if (!queue) throw new Error(`serverless.yml: redrive target ${logicalId} is not a queue`);
+  return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queue.name}`;
+}
+
+async function importHandler(fn: ServiceFunction): Promise<Handler> {
+  const module: Record<string, unknown> = await import(`${SERVICE_DIR}/${fn.module}.ts`);
+  const handler = module[fn.export];
+  if (typeof handler !== 'function') throw new Error(`${fn.module}.ts exports no ${fn.export}()`);
+  return (event) => Promise.resolve(handler(event, {}));
+}
+
+interface Match {
+  readonly fn: string;
+  readonly functionUrl: boolean;
+  /** The path the function sees. */
+  readonly path: string;
+  readonly routeKey: string;
+}
+
+/** Matches a request path to a function: HTTP API routes (with `{param}` segments) or `/url/<fn>/…`. */
+function createRouter(functions: readonly ServiceFunction[]): (path: string) => Match | undefined {
+  const routes = functions.flatMap((fn) =>
+    fn.routes.map((route) => ({
+      fn: fn.name,
+      routeKey: `${route.method === '*' ? 'ANY' : route.method} ${route.path}`,
+      pattern: new RegExp(`^${route.path.replace(/\{[^}/]+\}/g, '[^/]+').replace(/\{[^}/]+\+\}/g, '.+')}/?$`),
+    })),
+  );
+  const urls = new Set(functions.filter((fn) => fn.url).map((fn) => fn.name));
+  return (path) => {
+    const route = routes.find((candidate) => candidate.pattern.test(path));
+    if (route) return { fn: route.fn, functionUrl: false, path, routeKey: route.routeKey };
+    const url = /^\/url\/([^/]+)(\/.*)?$/.exec(path);
+    if (url?.[1] && urls.has(url[1])) {
+      return { fn: url[1], functionUrl: true, path: url[2] ?? '/', routeKey: '$default' };
+    }
+    return undefined;
+  };
+}
+
+/** Content types a function URL hands over as text; anything else arrives base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  match: (path: string) => Match | undefined,
+  handlers: ReadonlyMap<string, Handler>,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const body = await readCapped(request);
+  const target = match(url.pathname);
+  const handler = target && handlers.get(target.fn);
+  if (!target || !handler) {
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: `no route for ${request.method} ${url.pathname}` }));
+    return;
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const contentType = headers['content-type'] ?? '';
+  const base64 = body.length > 0 && !TEXT_TYPES.test(contentType);
+  const now = new Date();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: target.routeKey,
+    rawPath: target.path,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: target.functionUrl ? 'anonymous' : LOCAL_ACCOUNT,
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: target.path,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: crypto.randomUUID(),
+      routeKey: target.routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: base64,
+  };
+  if (url.search) event.queryStringParameters = Object.fromEntries(url.searchParams);
+  if (body.length > 0) event.body = base64 ? body.toString('base64') : body.toString('utf8');
+  const result = await handler(event);
+  response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
+  response.end(result.body ?? '');
+}
+
+/**
+ * Reads the body, keeping at most a little more than the handler's limit in memory: the handler
+ * sees a body over its limit and answers 413 itself, and a huge upload cannot fill the memory.
+ */
+async function readCapped(request: IncomingMessage): Promise<Buffer> {
+  const cap = MAX_BODY_BYTES + 1;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    if (size < cap) chunks.push(buffer.subarray(0, cap - size));
+    size += buffer.length;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Reports every message that the SQS server accepted, by watching its SendMessage answers. */
+function observeSends(sqs: Server, onEvent: (body: string, queueName: string) => void): void {
+  sqs.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    if (!target.endsWith('.SendMessage') && !target.endsWith('.SendMessageBatch')) return;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('finish', () => {
+      if (response.statusCode !== 200) return;
+      const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (typeof input !== 'object' || input === null) return;
+      const queueName = String('QueueUrl' in input ? input.QueueUrl : '').split('/').pop() ?? '';
+      const entries = 'Entries' in input && Array.isArray(input.Entries) ? input.Entries : [input];
+      for (const entry of entries) {
+        if (typeof entry === 'object' && entry !== null && 'MessageBody' in entry) {
+          onEvent(String(entry.MessageBody), queueName);
+        }
+      }
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}

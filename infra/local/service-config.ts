@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** An HTTP API route of a function, as `serverless.yml` declares it. */
+export interface HttpRoute {
+  /** `POST`, or `*` for any method. */
+  readonly method: string;
+  /** e.g. `/callbacks/thain/{kind}` */
+  readonly path: string;
+}
+
+/** A function of `serverless.yml`: where its handler lives and how it is reached. */
+export interface ServiceFunction {
+  readonly name: string;
+  /** The handler module, relative to the service root, without extension (`functions/bk-job`). */
+  readonly module: string;
+  /** The exported handler's name (`handler`). */
+  readonly export: string;
+  readonly routes: readonly HttpRoute[];
+  /** Whether the function has a Lambda function URL. */
+  readonly url: boolean;
+}
+
+/** An SQS queue declared under `resources.Resources`. */
+export interface ServiceQueue {
+  readonly logicalId: string;
+  readonly name: string;
+  /** CreateQueue attributes, as strings. */
+  readonly attributes: Record<string, string>;
+  /** The redrive policy: the dead-letter queue's logical id and the receive count that moves a message. */
+  readonly redrive?: { readonly deadLetterQueue: string; readonly maxReceiveCount: number };
+}
+
+/** What the local run needs from `serverless.yml`. */
+export interface ServiceConfig {
+  readonly service: string;
+  readonly functions: readonly ServiceFunction[];
+  readonly queues: readonly ServiceQueue[];
+  /** Environment variables whose value is `{ Ref: <queue> }`, with the queue's logical id. */
+  readonly queueVariables: Readonly<Record<string, string>>;
+}
+
+/** The service root: the folder of `serverless.yml`. */
+export const SERVICE_DIR = join(import.meta.dirname, '..', '..');
+
+type Yaml = Record<string, unknown>;
+
+function isObject(value: unknown): value is Yaml {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads `serverless.yml` and resolves the few variables the local run needs (`${self:service}`,
+ * `${sls:stage}`, `${opt:...}` defaults, `${param:...}` defaults) with the stage `local`.
+ */
+export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): ServiceConfig {
+  const document: unknown = parse(readFileSync(file, 'utf8'));
+  if (!isObject(document)) throw new Error(`${file}: not a YAML mapping`);
+  const service = String(document.service);
+  const params = isObject(document.params) && isObject(document.params.default) ? document.params.default : {};
+  const resolve = (value: unknown): string =>
+    String(value)
+      .replaceAll('${self:service}', service)
+      .replaceAll('${sls:stage}', 'local')
+      .replace(/\$\{param:([\w-]+)\}/g, (_match, name: string) => String(params[name] ?? ''))
+      .replace(/\$\{opt:[\w-]+,\s*'([^']*)'\}/g, '$1');
+
+  const functions = Object.entries(isObject(document.functions) ? document.functions : {}).map(
+    ([name, spec]): ServiceFunction => {
+      if (!isObject(spec) || typeof spec.handler !== 'string') {
+        throw new Error(`serverless.yml: function ${name} has no handler`);
+      }
+      const dot = spec.handler.lastIndexOf('.');
+      const events = Array.isArray(spec.events) ? spec.events : [];
+      const routes = events.flatMap((event: unknown): HttpRoute[] => {
+        if (!isObject(event) || !isObject(event.httpApi)) return [];
+        return [{ method: String(event.httpApi.method ?? '*').toUpperCase(), path: String(event.httpApi.path) }];
+      });
+      return {
+        name,
+        module: spec.handler.slice(0, dot),
+        export: spec.handler.slice(dot + 1),
+        routes,
+        url: Boolean(spec.url),
+      };
+    },
+  );
+
+  const resources =
+    isObject(document.resources) && isObject(document.resources.Resources) ? document.resources.Resources : {};
+  const queues: ServiceQueue[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (!isObject(resource) || resource.Type !== 'AWS::SQS::Queue') continue;
+    const properties = isObject(resource.Properties) ? resource.Properties : {};
+    const attributes: Record<string, string> = {};
+    let redrive: ServiceQueue['redrive'];
+    for (const [key, value] of Object.entries(properties)) {
+      if (key === 'QueueName' || key === 'Tags') continue;
+      if (key === 'RedrivePolicy' && isObject(value)) {
+        const target = value.deadLetterTargetArn;
+        const getAtt = isObject(target) ? target['Fn::GetAtt'] : undefined;
+        if (Array.isArray(getAtt)) {
+          redrive = { deadLetterQueue: String(getAtt[0]), maxReceiveCount: Number(value.maxReceiveCount ?? 5) };
+        }
+        continue;
+      }
+      if (typeof value === 'object') continue;
+      attributes[key] = typeof value === 'boolean' ? String(value) : resolve(value);
+    }
+    const name = properties.QueueName ? resolve(properties.QueueName) : logicalId;
+    queues.push({ logicalId, name, attributes, ...(redrive && { redrive }) });
+  }
+
+  const provider = isObject(document.provider) ? document.provider : {};
+  const environment = isObject(provider.environment) ? provider.environment : {};
+  const queueVariables: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(environment)) {
+    if (isObject(value) && typeof value.Ref === 'string' && queues.some((q) => q.logicalId === value.Ref)) {
+      queueVariables[variable] = value.Ref;
+    }
+  }
+  return { service, functions, queues, queueVariables };
+}

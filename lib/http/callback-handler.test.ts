@@ -1,0 +1,120 @@
+import { type Server, type Socket, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpEvent } from '../../infra/testing/http-event.ts';
+import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
+import { bkJob } from '../sources/bk-job.ts';
+import { createCallbackHandler } from './callback-handler.ts';
+import { MAX_BODY_BYTES } from './read-request.ts';
+
+const VALID = '{"job_instance_id":12345,"status":3}';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** A handler whose queue lives at `endpoint`, with the production client's timeouts and retries. */
+function handlerFor(endpoint: string, queueUrl = `${endpoint}/000000000000/events`) {
+  const client = createSqsClient({ endpoint, region: 'us-east-1', credentials });
+  return createCallbackHandler(bkJob, { queue: createSqsQueue({ queueUrl, client }) });
+}
+
+function post(body: string | Buffer, extra: Parameters<typeof createHttpEvent>[0] = {}) {
+  return createHttpEvent({ body, contentType: 'application/json', path: '/callbacks/bk-job', ...extra });
+}
+
+describe('queue faults', () => {
+  let silent: Server;
+  let silentPort: number;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    // Accepts connections and never answers: a queue that hangs.
+    silent = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentPort = (silent.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  it('answers 503 without internals when nothing listens at the queue', async () => {
+    const response = await handlerFor('http://127.0.0.1:9')(post(VALID));
+    expect(response.statusCode).toBe(503);
+    const body = JSON.parse(response.body ?? '{}');
+    expect(body.error).toMatch(/retry/);
+    expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+  });
+
+  it('answers 503 when the queue accepts the connection and never answers', async () => {
+    const response = await handlerFor(`http://127.0.0.1:${silentPort}`)(post(VALID));
+    expect(response.statusCode).toBe(503);
+  });
+
+  it('answers 503 when the queue does not exist, then 200 once it does', async () => {
+    const sqs = await startTestSqs(['other']);
+    try {
+      const handler = handlerFor(sqs.endpoint, `${sqs.endpoint}/123456789012/late`);
+      expect((await handler(post(VALID))).statusCode).toBe(503);
+      const { CreateQueueCommand } = await import('@aws-sdk/client-sqs');
+      await sqs.client.send(new CreateQueueCommand({ QueueName: 'late' }));
+      expect((await handler(post(VALID))).statusCode).toBe(200);
+      expect(await sqs.drain(await sqs.queueUrl('late'))).toHaveLength(1);
+    } finally {
+      await sqs.close();
+    }
+  });
+});
+
+describe('request handling', () => {
+  let sqs: TestSqs;
+  let queueUrl: string;
+  beforeAll(async () => {
+    sqs = await startTestSqs(['events', 'events.fifo']);
+    queueUrl = await sqs.queueUrl('events');
+  });
+  afterAll(() => sqs.close());
+  const handler = () => handlerFor(sqs.endpoint, queueUrl);
+
+  it('answers 413 for a body over the limit, base64 or not, and enqueues nothing', async () => {
+    const big = `{"job_instance_id":1,"status":3,"pad":"${'x'.repeat(MAX_BODY_BYTES)}"}`;
+    for (const event of [post(big), post(Buffer.from(big))]) {
+      const response = await handler()(event);
+      expect(response.statusCode).toBe(413);
+      expect(JSON.parse(response.body ?? '{}').error).toMatch(/limit/);
+    }
+    expect(await sqs.drain(queueUrl)).toEqual([]);
+  });
+
+  it('answers 400 for a base64 body that is not UTF-8', async () => {
+    const response = await handler()(post(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '{}').error).toMatch(/UTF-8/);
+  });
+
+  it('reads a body behind a UTF-8 byte order mark and surrounding whitespace', async () => {
+    const response = await handler()(post(`\uFEFF \n${VALID}\n`));
+    expect(response.statusCode).toBe(200);
+    expect(await sqs.drain(queueUrl)).toHaveLength(1);
+  });
+
+  it('keeps repeated labels and odd label names as plain data', async () => {
+    const response = await handler()(post(VALID, { query: 'env=a&env=b&__proto__=x&constructor=y' }));
+    expect(response.statusCode).toBe(200);
+    const [message] = await sqs.drain(queueUrl);
+    const labels = JSON.parse(message?.Body ?? '{}').data.labels;
+    expect(labels).toEqual(JSON.parse('{"env":"a,b","__proto__":"x","constructor":"y"}'));
+  });
+
+  it('sends to a FIFO queue with the event id as deduplication id, grouped by job', async () => {
+    const fifoUrl = await sqs.queueUrl('events.fifo');
+    const fifo = handlerFor(sqs.endpoint, fifoUrl);
+    const first = JSON.parse((await fifo(post(VALID))).body ?? '{}');
+    const again = JSON.parse((await fifo(post(VALID, { contentType: 'application/x-www-form-urlencoded' }))).body ?? '{}');
+    expect(again.id).toBe(first.id);
+    const messages = await sqs.drain(fifoUrl);
+    // The retry is deduplicated by SQS itself: one message for two deliveries.
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.Attributes?.MessageGroupId).toBe('bk-job:12345');
+  });
+});
