@@ -50,7 +50,7 @@ export function bundleOptions(entry, outfile) {
 export async function bundleFunction({ name, handler, serviceDir, outDir }) {
   const modulePath = handler.slice(0, handler.lastIndexOf('.'));
   const entry = join(serviceDir, `${modulePath}.ts`);
-  const result = await build(bundleOptions(entry, join(outDir, name, `${modulePath}.mjs`)));
+  const result = await build(bundleOptions(entry, join(outDir, `${name}.mjs`)));
   const [output] = result.outputFiles;
   if (!output) throw new Error(`esbuild wrote nothing for ${name}`);
   const archive = zip([{ name: `${modulePath}.mjs`, data: Buffer.from(output.contents) }]);

@@ -4,12 +4,13 @@
 const path = require('node:path');
 
 class EsbuildBundles {
-  constructor(serverless, _options, { log } = {}) {
+  constructor(serverless, options, { log } = {}) {
     this.serverless = serverless;
+    this.options = options;
     this.log = log;
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
-      'before:deploy:function:packageFunction': () => this.bundleAll(_options.function),
+      'before:deploy:function:packageFunction': () => this.bundleAll(options.function),
       'before:invoke:local:invoke': () => undefined,
     };
   }
@@ -18,7 +19,8 @@ class EsbuildBundles {
     const { bundleFunction } = await import('./bundle.mjs');
     const service = this.serverless.service;
     const serviceDir = this.serverless.serviceDir;
-    const outDir = path.join(serviceDir, '.serverless', 'bundles');
+    // Serverless's own temp dir: it moves what is there to `--package <dir>` when asked to.
+    const outDir = path.join(serviceDir, '.serverless');
     const names = only ? [only] : service.getAllFunctions();
     const results = await Promise.all(
       names.map((name) => {
