@@ -19,7 +19,7 @@ export const THAIN_FLOW_STATUS: Readonly<Record<number, Status>> = {
   3: 'failed',
   4: 'running',
   5: 'cancelled',
-  7: "cancelled",
+  7: 'failed',
 };
 
 /**
