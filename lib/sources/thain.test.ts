@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFixture, loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/testing/http-event.ts';
+import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { type CloudEvent, CloudEventSchema } from '../events/cloud-event.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
@@ -463,9 +463,15 @@ describe('bad thain input', () => {
     expect(events).toHaveLength(0);
   });
 
-  it('says a repeated key was sent more than once instead of picking a value', async () => {
-    const { answer } = await post('flowId=101&flowExecutionId=5001&code=2&code=3&message=', 'flow');
-    expect(v.parse(ErrorAnswerSchema, answer).issues).toEqual(['code: sent more than once']);
+  it.each([
+    ['code', 'flow', 'flowId=101&flowExecutionId=5001&code=2&code=3&message='],
+    ['flowId', 'flow', 'flowId=101&flowId=101&flowExecutionId=5001&code=2&message='],
+    ['flowExecutionId', 'job', 'flowId=101&flowExecutionId=1&flowExecutionId=2&code=2&message='],
+    ['message', 'job', 'flowId=101&flowExecutionId=5001&code=4&message=a&message=b'],
+    ['status', 'modify', 'flowId=101&status=1&status=1'],
+  ])('%s sent twice to /%s: 422 "sent more than once", no value picked', async (field, kind, body) => {
+    const { answer } = await post(body, kind);
+    expect(v.parse(ErrorAnswerSchema, answer).issues).toEqual([`${field}: sent more than once`]);
   });
 
   it.each([
