@@ -30,11 +30,13 @@ const logicalName = (fn: string) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}
 describe('sls package template', () => {
   it('has the events queue with a redrive policy to its dead-letter queue', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: 'jobhooks-test-events',
+      QueueName: Match.objectLike({ 'Fn::If': Match.arrayWith(['jobhooks-test-events']) }),
       MaximumMessageSize: 1048576,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 },
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'jobhooks-test-events-dlq' });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: Match.objectLike({ 'Fn::If': Match.arrayWith(['jobhooks-test-events-dlq']) }),
+    });
   });
 
   it.each(functions.map((fn) => [fn.name, fn] as const))('%s: arm64, current Node.js, QUEUE_URL from Ref', (_name, fn) => {
@@ -69,7 +71,37 @@ describe('sls package template', () => {
     }
   });
 
-  it('lets the functions send to the events queue and do nothing else but write their logs', () => {
+  it('has a quarantine queue with its own retention, named to the functions', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'jobhooks-test-quarantine',
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ QUARANTINE_QUEUE_URL: { Ref: 'QuarantineQueue' } }) },
+    });
+    template.hasOutput('QuarantineQueueUrl', { Value: { Ref: 'QuarantineQueue' } });
+  });
+
+  it('builds a FIFO events queue and dead-letter queue only when asked to', () => {
+    const queue = raw.Resources.EventsQueue?.Properties ?? {};
+    expect(queue.QueueName).toEqual({ 'Fn::If': ['FifoEvents', 'jobhooks-test-events.fifo', 'jobhooks-test-events'] });
+    expect(queue.FifoQueue).toEqual({ 'Fn::If': ['FifoEvents', true, { Ref: 'AWS::NoValue' }] });
+    expect(raw.Resources.EventsDeadLetterQueue?.Properties?.FifoQueue).toEqual(queue.FifoQueue);
+    template.templateMatches({ Conditions: { FifoEvents: { 'Fn::Equals': ['false', 'true'] } } });
+  });
+
+  it('fills token and allowlist variables from deploy parameters, empty by default', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TOKENS_BK_JOB: '', TOKENS_TENCENT_CI: '', TOKENS_THAIN: '',
+          ALLOW_CIDRS_BK_JOB: '', ALLOW_CIDRS_TENCENT_CI: '', ALLOW_CIDRS_THAIN: '',
+        }),
+      },
+    });
+  });
+
+  it('lets the functions send to the events and quarantine queues, and do nothing else but write their logs', () => {
     const roles = Object.values(raw.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
     const statements = roles.flatMap((role) =>
       ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap(
@@ -79,7 +111,10 @@ describe('sls package template', () => {
     const actions = statements.flatMap((s) => [s.Action].flat().map(String));
     expect(actions.filter((a) => !a.startsWith('logs:'))).toEqual(['sqs:SendMessage']);
     const send = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'));
-    expect(send?.Resource).toEqual({ 'Fn::GetAtt': ['EventsQueue', 'Arn'] });
+    expect(send?.Resource).toEqual([
+      { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
+      { 'Fn::GetAtt': ['QuarantineQueue', 'Arn'] },
+    ]);
     expect(JSON.stringify(statements)).not.toMatch(/"(Action|Resource)":"\*"|"\*"\]/);
   });
 

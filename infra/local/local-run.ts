@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
+import { createHttpEvent } from './http-event.ts';
 import { type ServiceConfig, type ServiceFunction, SERVICE_DIR, loadServiceConfig } from './service-config.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -17,6 +18,8 @@ export interface LocalRunOptions {
    * declares. Set: that queue (with the SDK's own `AWS_ENDPOINT_URL_SQS`, region and credentials).
    */
   readonly queueUrl?: string | undefined;
+  /** The embedded SQS server's port; 0 (the default) picks a free one. `npm start` uses 9324. */
+  readonly sqsPort?: number;
   /** Called with each event body that reaches the embedded events queue. */
   readonly onEvent?: (body: string, queueName: string) => void;
   readonly config?: ServiceConfig;
@@ -35,6 +38,9 @@ export interface LocalRun {
   close(): Promise<void>;
 }
 
+/** The embedded SQS port of `npm start`, so that `npm run replay` and consumers find it. */
+export const DEFAULT_SQS_PORT = 9324;
+
 /** An account id and region for the embedded SQS: cosmetic, they only shape ARNs and URLs. */
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
@@ -52,7 +58,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     process.env.QUEUE_URL = options.queueUrl;
   } else {
     sqs = await createSqsServer({
-      port: 0,
+      port: options.sqsPort ?? 0,
       hostname: '127.0.0.1',
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
@@ -185,37 +191,18 @@ async function serve(
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
   }
-  const contentType = headers['content-type'] ?? '';
-  const base64 = body.length > 0 && !TEXT_TYPES.test(contentType);
-  const now = new Date();
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
-    routeKey: target.routeKey,
-    rawPath: target.path,
-    rawQueryString: url.search.slice(1),
+  const event = createHttpEvent({
+    ...(body.length > 0 && { body }),
+    // A function URL hands text types over as text, anything else base64-encoded.
+    isBase64Encoded: body.length > 0 && !TEXT_TYPES.test(headers['content-type'] ?? ''),
+    method: request.method ?? 'GET',
+    path: target.path,
+    query: url.search.slice(1),
     headers,
-    requestContext: {
-      accountId: target.functionUrl ? 'anonymous' : LOCAL_ACCOUNT,
-      apiId: 'local',
-      domainName: headers.host ?? '127.0.0.1',
-      domainPrefix: 'local',
-      http: {
-        method: request.method ?? 'GET',
-        path: target.path,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: crypto.randomUUID(),
-      routeKey: target.routeKey,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    isBase64Encoded: base64,
-  };
-  if (url.search) event.queryStringParameters = Object.fromEntries(url.searchParams);
-  if (body.length > 0) event.body = base64 ? body.toString('base64') : body.toString('utf8');
+    sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+    frontDoor: target.functionUrl ? 'functionUrl' : 'httpApi',
+    routeKey: target.routeKey,
+  });
   const result = await handler(event);
   response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
   response.end(result.body ?? '');

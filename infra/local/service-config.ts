@@ -89,14 +89,29 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
 
   const resources =
     isObject(document.resources) && isObject(document.resources.Resources) ? document.resources.Resources : {};
+  const conditions = isObject(document.resources) && isObject(document.resources.Conditions) ? document.resources.Conditions : {};
+  // The little CloudFormation the queues use: `Fn::If` on `Fn::Equals` conditions, `AWS::NoValue`.
+  const holds = (name: string): boolean => {
+    const condition = conditions[name];
+    const equals = isObject(condition) ? condition['Fn::Equals'] : undefined;
+    return Array.isArray(equals) && resolve(equals[0]) === resolve(equals[1]);
+  };
+  const evaluate = (value: unknown): unknown => {
+    if (!isObject(value)) return value;
+    const branch = value['Fn::If'];
+    if (Array.isArray(branch)) return evaluate(holds(String(branch[0])) ? branch[1] : branch[2]);
+    if (value.Ref === 'AWS::NoValue') return undefined;
+    return value;
+  };
   const queues: ServiceQueue[] = [];
   for (const [logicalId, resource] of Object.entries(resources)) {
     if (!isObject(resource) || resource.Type !== 'AWS::SQS::Queue') continue;
     const properties = isObject(resource.Properties) ? resource.Properties : {};
     const attributes: Record<string, string> = {};
     let redrive: ServiceQueue['redrive'];
-    for (const [key, value] of Object.entries(properties)) {
-      if (key === 'QueueName' || key === 'Tags') continue;
+    for (const [key, declared] of Object.entries(properties)) {
+      const value = evaluate(declared);
+      if (key === 'QueueName' || key === 'Tags' || value === undefined) continue;
       if (key === 'RedrivePolicy' && isObject(value)) {
         const target = value.deadLetterTargetArn;
         const getAtt = isObject(target) ? target['Fn::GetAtt'] : undefined;
@@ -108,7 +123,7 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
       if (typeof value === 'object') continue;
       attributes[key] = typeof value === 'boolean' ? String(value) : resolve(value);
     }
-    const name = properties.QueueName ? resolve(properties.QueueName) : logicalId;
+    const name = properties.QueueName ? resolve(evaluate(properties.QueueName)) : logicalId;
     queues.push({ logicalId, name, attributes, ...(redrive && { redrive }) });
   }
 

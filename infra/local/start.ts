@@ -1,10 +1,11 @@
-import { startLocalRun } from './local-run.ts';
+import { DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
 const started = performance.now();
 const run = await startLocalRun({
   port: Number(process.env.PORT ?? 3000),
   queueUrl: process.env.QUEUE_URL,
+  sqsPort: Number(process.env.SQS_PORT ?? DEFAULT_SQS_PORT),
   onEvent: (body, queueName) => process.stdout.write(`event -> ${queueName} ${body}\n`),
 });
 const ms = Math.round(performance.now() - started);

@@ -1,7 +1,7 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpEvent } from '../../infra/testing/http-event.ts';
+import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
 import { bkJob } from '../sources/bk-job.ts';

@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { decodeBody } from '../decode/decode-body.ts';
 import {
   CallbackError,
+  MalformedBodyError,
+  InvalidPayloadError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -10,10 +12,12 @@ import {
 } from '../errors.ts';
 import { type CloudEvent, eventId } from '../events/cloud-event.ts';
 import { isTerminal } from '../events/status.ts';
+import { type Quarantine, quarantineFromEnvironment } from '../queue/quarantine.ts';
 import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
 import type { CallbackContext, Source } from '../sources/source.ts';
+import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { logRequest } from './log.ts';
-import { readBody, readRequest } from './read-request.ts';
+import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { json } from './responses.ts';
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */
@@ -28,32 +32,45 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 export interface CallbackHandlerOptions {
   /** Where events go; defaults to the SQS queue named by `QUEUE_URL`. */
   readonly queue?: EventQueue;
+  /**
+   * Where authenticated callbacks that fail decoding or validation are kept; defaults to the queue
+   * named by `QUARANTINE_QUEUE_URL`, or none. `false`: none (the replay tool, so nothing loops).
+   */
+  readonly quarantine?: Quarantine | false;
+  /** Who may call; defaults to `TOKENS_<SOURCE>` and `ALLOW_CIDRS_<SOURCE>`. `false`: anyone. */
+  readonly access?: AccessPolicy | false;
   /** The clock, for the receive time of payloads that carry none. */
   readonly now?: () => Date;
 }
 
 /**
- * The one pipeline every source runs (house-style "Data flow"): read, decode, validate, normalize,
- * enqueue, answer. It answers 200 only once the event is in SQS, 503 when SQS did not take it, and a
- * 4xx with a clear message for input that will never pass (contract §2).
+ * The one pipeline every source runs (house-style "Data flow"): check, read, decode, validate,
+ * normalize, enqueue, answer. It answers 200 only once the event is in SQS, 503 when SQS did not
+ * take it, and a 4xx with a clear message for input that will never pass (contract §2). Input that
+ * fails after the caller proved who it is goes to the quarantine queue, so that a parser fix can
+ * recover it; if even that fails the answer is 503, so the sender tries again.
  */
 export function createCallbackHandler(
   source: Source,
   options: CallbackHandlerOptions = {},
 ): CallbackHandler {
+  // Built once per container: clients, policy and configuration are reused by every request.
   const queue = options.queue ?? queueFromEnvironment();
+  const quarantine =
+    options.quarantine === false ? undefined : (options.quarantine ?? quarantineFromEnvironment());
+  const access = options.access === false ? undefined : (options.access ?? policyFromEnvironment(source.name));
   const now = options.now ?? (() => new Date());
 
   return async (event) => {
     const started = performance.now();
+    const receivedAt = now();
     const request = readRequest(event);
-    let logged: { type?: string; subject?: string; eventId?: string } = {};
     let response: APIGatewayProxyStructuredResultV2;
+    let accepted: CloudEvent | undefined;
     let failure: Error | undefined;
     try {
-      const normalized = await accept(event);
-      logged = { type: normalized.type, subject: normalized.subject, eventId: normalized.id };
-      response = json(200, { ok: true, id: normalized.id });
+      accepted = await accept(event, request, receivedAt);
+      response = json(200, { ok: true, id: accepted.id });
     } catch (error) {
       failure = toError(error);
       response = errorResponse(failure);
@@ -64,31 +81,40 @@ export function createCallbackHandler(
       status: response.statusCode ?? 500,
       ms: Math.round((performance.now() - started) * 10) / 10,
       requestId: request.requestId,
-      ...logged,
+      ...(accepted && { type: accepted.type, subject: accepted.subject, eventId: accepted.id }),
       ...(failure && { error: describe(failure) }),
     });
     return response;
+  };
 
-    async function accept(event: APIGatewayProxyEventV2): Promise<CloudEvent> {
-      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
-      const route = source.route(request.path);
-      if (!route) throw new NotFoundError(`no ${source.name} callback is served at ${request.path}`);
-      const text = readBody(event);
-      const labels = labelsOf(request.query);
-      const context: CallbackContext = {
-        labels,
-        receivedAt: now(),
-        raw: { contentType: request.contentType, body: text },
-      };
+  async function accept(
+    event: APIGatewayProxyEventV2,
+    request: CallbackRequest,
+    receivedAt: Date,
+  ): Promise<CloudEvent> {
+    if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
+    const route = source.route(request.path);
+    if (!route) throw new NotFoundError(`no ${source.name} callback is served at ${request.path}`);
+    if (access) authorize(access, request.query, request.sourceIp);
+    const text = readBody(event);
+    const labels = labelsOf(request.query);
+    const context: CallbackContext = {
+      labels,
+      receivedAt,
+      raw: { contentType: request.contentType, body: text },
+    };
+    let cloudEvent: CloudEvent;
+    let body: string;
+    try {
       const decoded = decodeBody(text, source.decoders);
       const draft = route.toDraft(decoded.value, context);
-      const cloudEvent: CloudEvent = {
+      cloudEvent = {
         specversion: '1.0',
         id: eventId(source.name, { type: draft.type, labels, payload: decoded.value }),
         source: source.name,
         type: draft.type,
         subject: draft.subject,
-        time: draft.time ?? context.receivedAt.toISOString(),
+        time: draft.time ?? receivedAt.toISOString(),
         datacontenttype: 'application/json',
         data: {
           status: draft.status,
@@ -101,20 +127,48 @@ export function createCallbackHandler(
           raw: context.raw,
         },
       };
-      const body = JSON.stringify(cloudEvent);
-      if (Buffer.byteLength(body) > MAX_EVENT_BYTES) {
-        throw new PayloadTooLargeError(
-          `the event built from this body is larger than the queue's ${MAX_EVENT_BYTES}-byte message limit`,
-        );
-      }
-      try {
-        await queue.send(cloudEvent, body);
-      } catch (error) {
-        throw new QueueUnavailableError({ cause: error });
-      }
-      return cloudEvent;
+      body = JSON.stringify(cloudEvent);
+    } catch (error) {
+      // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
+      const failure = error instanceof CallbackError ? error : new Error('internal error', { cause: error });
+      await keep(failure, request, context);
+      throw failure;
     }
-  };
+    if (Buffer.byteLength(body) > MAX_EVENT_BYTES) {
+      throw new PayloadTooLargeError(
+        `the event built from this body is larger than the queue's ${MAX_EVENT_BYTES}-byte message limit`,
+      );
+    }
+    try {
+      await queue.send(cloudEvent, body);
+    } catch (error) {
+      throw new QueueUnavailableError({ cause: error });
+    }
+    return cloudEvent;
+  }
+
+  /** Quarantines a rejected callback; a failure to do so becomes a 503, so nothing is lost. */
+  async function keep(failure: Error, request: CallbackRequest, context: CallbackContext): Promise<void> {
+    if (!quarantine) return;
+    const quarantined = failure instanceof MalformedBodyError || failure instanceof InvalidPayloadError;
+    const status = failure instanceof CallbackError ? failure.statusCode : 500;
+    if (!quarantined && status !== 500) return;
+    try {
+      await quarantine.keep({
+        source: source.name,
+        route: request.path,
+        status,
+        error: failure.message,
+        ...(failure instanceof InvalidPayloadError && { issues: [...failure.issues] }),
+        labels: context.labels,
+        raw: context.raw,
+        receivedAt: context.receivedAt.toISOString(),
+        requestId: request.requestId,
+      });
+    } catch (error) {
+      throw new QueueUnavailableError({ cause: error });
+    }
+  }
 }
 
 /** An error's message with its causes, for the log only. */
@@ -128,6 +182,7 @@ function labelsOf(query: URLSearchParams): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [key, value] of query) {
     if (key === 'token') continue;
+    // defineProperty: a label named `__proto__` stays a plain label.
     Object.defineProperty(labels, key, {
       value: Object.hasOwn(labels, key) ? `${labels[key]},${value}` : value,
       enumerable: true,
@@ -141,7 +196,7 @@ function labelsOf(query: URLSearchParams): Record<string, string> {
 /** Maps an error to its response, in this one place: 4xx say what is wrong, 5xx say nothing internal. */
 function errorResponse(error: Error): APIGatewayProxyStructuredResultV2 {
   if (error instanceof CallbackError && error.expose) {
-    const issues = 'issues' in error ? error.issues : undefined;
+    const issues = error instanceof InvalidPayloadError ? error.issues : undefined;
     return json(error.statusCode, { error: error.message, ...(issues !== undefined && { issues }) });
   }
   if (error instanceof QueueUnavailableError) return json(503, { error: error.message });

@@ -69,16 +69,18 @@ export function createSqsQueue(options: SqsQueueOptions): EventQueue {
   };
 }
 
-/** The queue named by `QUEUE_URL`, built on first use and kept for the container's life. */
-let defaultQueue: EventQueue | undefined;
+let sharedClient: SQSClient | undefined;
+/** The one SQS client of this container (events and quarantine share its connections). */
+export function containerSqsClient(): SQSClient {
+  sharedClient ??= createSqsClient();
+  return sharedClient;
+}
+
+/** The queue named by `QUEUE_URL`; without one every send fails, so callbacks get a 503. */
 export function queueFromEnvironment(): EventQueue {
-  if (defaultQueue) return defaultQueue;
   const queueUrl = process.env.QUEUE_URL;
   if (!queueUrl) {
-    return {
-      send: () => Promise.reject(new Error('QUEUE_URL is not set')),
-    };
+    return { send: () => Promise.reject(new Error('QUEUE_URL is not set')) };
   }
-  defaultQueue = createSqsQueue({ queueUrl });
-  return defaultQueue;
+  return createSqsQueue({ queueUrl, client: containerSqsClient() });
 }

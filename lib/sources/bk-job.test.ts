@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/testing/http-event.ts';
+import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { CloudEventSchema } from '../events/cloud-event.ts';

@@ -1,0 +1,146 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import * as v from 'valibot';
+import { createCallbackHandler } from '../lib/http/callback-handler.ts';
+import { QuarantineRecordSchema } from '../lib/queue/quarantine.ts';
+import { type EventQueue, createSqsClient, createSqsQueue } from '../lib/queue/send-event.ts';
+import type { SourceName } from '../lib/events/cloud-event.ts';
+import type { Source } from '../lib/sources/source.ts';
+import { SOURCES } from '../lib/sources/registry.ts';
+import { createHttpEvent } from './local/http-event.ts';
+import { DEFAULT_SQS_PORT } from './local/local-run.ts';
+import { loadServiceConfig } from './local/service-config.ts';
+
+/** What one replay run did. */
+export interface ReplaySummary {
+  /** Quarantined callbacks that now pass and are on the events queue (and off the quarantine). */
+  readonly replayed: number;
+  /** Those that still fail, with the answer they get now; they stay in the quarantine. */
+  readonly failing: ReadonlyArray<{ readonly messageId: string; readonly status: number; readonly error: string }>;
+}
+
+/** Options of {@link replayQuarantine}. */
+export interface ReplayOptions {
+  readonly client: SQSClient;
+  readonly quarantineUrl: string;
+  readonly eventsUrl: string;
+  /** Only report what would pass; change nothing. */
+  readonly dryRun?: boolean;
+  /** The code to run them through; defaults to the current sources. */
+  readonly sources?: Readonly<Record<SourceName, Source>>;
+}
+
+/**
+ * Runs every quarantined callback through the current code, as it first arrived (same route,
+ * labels, body, Content-Type and receive time, so it gets the event id it would have had).
+ * Those that now pass go to the events queue and leave the quarantine; the others stay.
+ */
+export async function replayQuarantine(options: ReplayOptions): Promise<ReplaySummary> {
+  const { client } = options;
+  const events = createSqsQueue({ queueUrl: options.eventsUrl, client });
+  const discard: EventQueue = { send: () => Promise.resolve() };
+  let replayed = 0;
+  const failing: Array<{ messageId: string; status: number; error: string }> = [];
+  // Tried messages stay out of sight until the run ends, so each is tried once; then the ones
+  // that still fail become visible again for the next replay (after the next fix).
+  const held: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.quarantineUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 300,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      const outcome = await replayOne(message, options.dryRun ? discard : events, options.sources ?? SOURCES);
+      if (outcome.status === 200) replayed++;
+      else failing.push({ messageId: message.MessageId ?? '', ...outcome });
+      if (outcome.status === 200 && !options.dryRun) {
+        await client.send(new DeleteMessageCommand({ QueueUrl: options.quarantineUrl, ReceiptHandle: message.ReceiptHandle }));
+      } else {
+        held.push(message);
+      }
+    }
+  }
+  for (const message of held) {
+    await client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: options.quarantineUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
+    );
+  }
+  return { replayed, failing };
+}
+
+async function replayOne(
+  message: Message,
+  queue: EventQueue,
+  sources: Readonly<Record<SourceName, Source>>,
+): Promise<{ status: number; error: string }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(message.Body ?? '');
+  } catch {
+    return { status: 0, error: 'not a quarantine record (not JSON)' };
+  }
+  const parsed = v.safeParse(QuarantineRecordSchema, json);
+  if (!parsed.success) return { status: 0, error: `not a quarantine record: ${v.summarize(parsed.issues)}` };
+  const record = parsed.output;
+  const handler = createCallbackHandler(sources[record.source], {
+    queue,
+    quarantine: false,
+    access: false,
+    now: () => new Date(record.receivedAt),
+  });
+  const response = await handler(
+    createHttpEvent({
+      body: record.raw.body,
+      contentType: record.raw.contentType,
+      path: record.route,
+      query: new URLSearchParams(record.labels).toString(),
+      requestId: record.requestId,
+    }),
+  );
+  const answer: unknown = JSON.parse(response.body ?? '{}');
+  const error = typeof answer === 'object' && answer !== null && 'error' in answer ? String(answer.error) : '';
+  return { status: response.statusCode ?? 500, error };
+}
+
+/** `npm run replay [-- --dry-run]`: replays the deployed quarantine, or `npm start`'s when no URL is set. */
+async function main(): Promise<void> {
+  const dryRun = process.argv.includes('--dry-run');
+  let quarantineUrl = process.env.QUARANTINE_QUEUE_URL;
+  let eventsUrl = process.env.QUEUE_URL;
+  let client: SQSClient;
+  if (quarantineUrl && eventsUrl) {
+    client = createSqsClient();
+  } else {
+    // No queues named: the ones `npm start` holds on its embedded SQS.
+    const endpoint = `http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`;
+    const queues = loadServiceConfig().queues;
+    const named = (id: string) => `${endpoint}/000000000000/${queues.find((q) => q.logicalId === id)?.name}`;
+    quarantineUrl ??= named('QuarantineQueue');
+    eventsUrl ??= named('EventsQueue');
+    client = createSqsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  }
+  process.stdout.write(`replaying ${quarantineUrl} -> ${eventsUrl}${dryRun ? ' (dry run)' : ''}\n`);
+  const summary = await replayQuarantine({ client, quarantineUrl, eventsUrl, dryRun });
+  for (const failure of summary.failing) {
+    process.stdout.write(`  still failing ${failure.messageId}: ${failure.status} ${failure.error}\n`);
+  }
+  process.stdout.write(
+    `${dryRun ? 'would replay' : 'replayed'} ${summary.replayed}, still failing ${summary.failing.length}\n`,
+  );
+  client.destroy();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.LOG_LEVEL ??= 'silent';
+  await main();
+}

@@ -1,0 +1,59 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import * as v from 'valibot';
+import { RawBodySchema, SOURCE_NAMES } from '../events/cloud-event.ts';
+import { QUEUE_TIMEOUTS, containerSqsClient, createSqsClient } from './send-event.ts';
+
+/**
+ * A callback that was authenticated but could not be decoded or validated, kept so that a fix to
+ * the parser can recover it (`npm run replay`). It holds everything needed to run it again.
+ */
+export const QuarantineRecordSchema = v.object({
+  source: v.picklist(SOURCE_NAMES),
+  /** The path the request came in on (`/callbacks/thain/job`): it picks the Thain kind. */
+  route: v.string(),
+  /** The answer it got and why. */
+  status: v.number(),
+  error: v.string(),
+  issues: v.optional(v.array(v.string())),
+  labels: v.record(v.string(), v.string()),
+  raw: RawBodySchema,
+  receivedAt: v.pipe(v.string(), v.isoTimestamp()),
+  requestId: v.string(),
+});
+/** A quarantined callback. */
+export type QuarantineRecord = v.InferOutput<typeof QuarantineRecordSchema>;
+
+/** Where rejected callbacks are kept. */
+export interface Quarantine {
+  keep(record: QuarantineRecord): Promise<void>;
+}
+
+/** A quarantine backed by an SQS queue; the message body is the record as JSON. */
+export function createSqsQuarantine(options: { queueUrl: string; client?: SQSClient }): Quarantine {
+  const client = options.client ?? createSqsClient();
+  return {
+    async keep(record) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: options.queueUrl,
+          MessageBody: JSON.stringify(record),
+          MessageAttributes: {
+            source: { DataType: 'String', StringValue: record.source },
+            status: { DataType: 'Number', StringValue: String(record.status) },
+          },
+          ...(options.queueUrl.endsWith('.fifo') && {
+            MessageGroupId: record.source,
+            MessageDeduplicationId: record.requestId.slice(0, 128) || String(Date.now()),
+          }),
+        }),
+        { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
+      );
+    },
+  };
+}
+
+/** The quarantine named by `QUARANTINE_QUEUE_URL`, or undefined when none is configured. */
+export function quarantineFromEnvironment(): Quarantine | undefined {
+  const queueUrl = process.env.QUARANTINE_QUEUE_URL;
+  return queueUrl ? createSqsQuarantine({ queueUrl, client: containerSqsClient() }) : undefined;
+}
