@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpFixture, loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { createHttpEvent } from '../../infra/testing/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { type CloudEvent, CloudEventSchema } from '../events/cloud-event.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
