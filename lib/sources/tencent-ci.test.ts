@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
@@ -304,6 +305,76 @@ describe('tencent-ci fixtures', () => {
 
 const job = (fields: string) =>
   `<Response><EventName>TaskFinish</EventName><JobsDetail><JobId>j1</JobId><State>Success</State><Tag>Transcode</Tag>${fields}</JobsDetail></Response>`;
+
+const SCHEMA: unknown = JSON.parse(
+  readFileSync(new URL('../../events/tencent-ci.schema.json', import.meta.url), 'utf8'),
+);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The JSON Schema keywords events/tencent-ci.schema.json uses (type, enum, const, minLength,
+ * required, properties, additionalProperties, items, $ref, allOf, anyOf): enough to hold every
+ * produced event to the shipped schema without a validator dependency. Returns the problems found.
+ */
+function schemaProblems(schema: unknown, value: unknown, path = 'data'): string[] {
+  if (!isRecord(schema)) return [];
+  const problems: string[] = [];
+  const ref = schema.$ref;
+  if (typeof ref === 'string') {
+    const target = ref.replace('#/', '').split('/').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), SCHEMA);
+    if (!isRecord(target)) return [`${path}: unresolved ${ref}`];
+    problems.push(...schemaProblems(target, value, path));
+  }
+  const typeOf = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  const types = Array.isArray(schema.type) ? schema.type : schema.type === undefined ? undefined : [schema.type];
+  if (types && !types.includes(typeOf)) return [...problems, `${path}: expected ${types.join('|')}, got ${typeOf}`];
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) problems.push(`${path}: not in enum`);
+  if ('const' in schema && schema.const !== value) problems.push(`${path}: expected ${JSON.stringify(schema.const)}`);
+  if (typeof schema.minLength === 'number' && typeof value === 'string' && value.length < schema.minLength) problems.push(`${path}: too short`);
+  if (Array.isArray(schema.allOf)) for (const part of schema.allOf) problems.push(...schemaProblems(part, value, path));
+  if (Array.isArray(schema.anyOf) && !schema.anyOf.some((part) => schemaProblems(part, value, path).length === 0)) {
+    problems.push(`${path}: matches none of anyOf`);
+  }
+  if (Array.isArray(value) && schema.items !== undefined) {
+    value.forEach((item, index) => problems.push(...schemaProblems(schema.items, item, `${path}.${index}`)));
+  }
+  if (isRecord(value)) {
+    const properties = isRecord(schema.properties) ? schema.properties : {};
+    if (Array.isArray(schema.required)) {
+      for (const key of schema.required) if (typeof key === 'string' && !Object.hasOwn(value, key)) problems.push(`${path}.${key}: is missing`);
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (Object.hasOwn(properties, key)) problems.push(...schemaProblems(properties[key], item, `${path}.${key}`));
+      else if (schema.additionalProperties === false) problems.push(`${path}.${key}: not allowed`);
+      else if (schema.additionalProperties !== undefined) problems.push(...schemaProblems(schema.additionalProperties, item, `${path}.${key}`));
+    }
+  }
+  return problems;
+}
+
+describe('events/tencent-ci.schema.json', () => {
+  it.each(loadFixtures('tencent-ci').map((f) => [f.name] as const))('describes the data of %s', async (name) => {
+    const event = await eventOf(name);
+    expect(schemaProblems(SCHEMA, event.data)).toEqual([]);
+  });
+
+  it('describes the data of a multi-job callback', async () => {
+    const { events } = await post('{"EventName":"TaskFinish","JobsDetail":[{"JobId":"j1","State":"Success"},{"JobId":"j2","State":"Failed","Message":"m"}]}', 'application/json');
+    expect(schemaProblems(SCHEMA, events[0]?.data)).toEqual([]);
+  });
+
+  it('catches data that breaks it', async () => {
+    const event = await eventOf('ci-concat-workflow-xml');
+    const broken = { ...event.data, status: 'done', cosHeaders: [{ key: 'a' }], operation: { Size: 7 } };
+    expect(schemaProblems(SCHEMA, broken)).toEqual(
+      expect.arrayContaining(['data.status: not in enum', 'data: matches none of anyOf']),
+    );
+    expect(schemaProblems(SCHEMA, { ...event.data, eventName: 'WorkflowFinish' })).toContain('data: matches none of anyOf');
+  });
+});
 
 describe('tencent-ci variants no fixture shows', () => {
   it('reads any child order alike', async () => {
