@@ -37,24 +37,51 @@ describe('npm start: HTTP to the queue', () => {
     expect(run.routes.some((route) => route.startsWith('POST /url/bkJob/'))).toBe(true);
   });
 
-  it('turns every bk-job fixture into exactly one event on the queue', async () => {
-    const fixtures = loadFixtures('bk-job');
+  /** The route a fixture is posted to: Thain's kind is in its name (`thain-job-…`). */
+  const routeOf = (source: string, name: string) =>
+    source === 'thain' ? `/callbacks/thain/${name.split('-').find((part) => ['flow', 'job', 'modify'].includes(part))}` : `/callbacks/${source}`;
+
+  it.each(['bk-job', 'tencent-ci', 'thain'])('turns every valid %s fixture into exactly one event on the queue', async (source) => {
+    const fixtures = loadFixtures(source).filter((fixture) => !fixture.name.includes('invalid'));
+    printed.length = 0;
     const ids: string[] = [];
     for (const fixture of fixtures) {
-      const response = await fetch(`${run.url}/callbacks/bk-job?team=infra`, {
+      const response = await fetch(`${run.url}${routeOf(source, fixture.name)}?team=infra`, {
         method: 'POST',
         headers: { 'content-type': fixture.contentType },
         body: fixture.body,
       });
-      expect(response.status).toBe(200);
+      expect(response.status, fixture.name).toBe(200);
       const answer = (await response.json()) as { ok: boolean; id: string };
       expect(answer.ok).toBe(true);
       ids.push(answer.id);
     }
     const events = (await receiveAll()).map((body) => v.parse(CloudEventSchema, JSON.parse(body)));
     expect(events.map((event) => event.id).sort()).toEqual([...ids].sort());
-    expect(events.every((event) => event.data.labels.team === 'infra')).toBe(true);
+    expect(events.every((event) => event.data.labels.team === 'infra' && event.source === source)).toBe(true);
     expect(printed).toHaveLength(fixtures.length);
+  });
+
+  it('answers every invalid Thain fixture with a 4xx and enqueues nothing', async () => {
+    for (const fixture of loadFixtures('thain').filter((f) => f.name.includes('invalid'))) {
+      const response = await fetch(`${run.url}${routeOf('thain', fixture.name)}`, {
+        method: 'POST',
+        headers: { 'content-type': fixture.contentType },
+        body: fixture.body,
+      });
+      expect([400, 422], fixture.name).toContain(response.status);
+    }
+    expect(await receiveAll()).toEqual([]);
+  });
+
+  it('picks the Thain kind from the last path segment on the function URL, 404 for another', async () => {
+    const body = 'flowId=1&flowExecutionId=2&code=2&message=';
+    const flow = await fetch(`${run.url}/url/thain/anything/flow`, { method: 'POST', body });
+    const job = await fetch(`${run.url}/url/thain/job`, { method: 'POST', body });
+    expect([flow.status, job.status]).toEqual([200, 200]);
+    const types = (await receiveAll()).map((b) => JSON.parse(b).type).sort();
+    expect(types).toEqual(['thain.flow.status', 'thain.job.status']);
+    expect((await fetch(`${run.url}/callbacks/thain/task`, { method: 'POST', body })).status).toBe(404);
   });
 
   it('answers through the function URL path with any suffix, base64 bodies included', async () => {
