@@ -16,7 +16,8 @@ export function decodeForm(text: string): FormFields {
   assertValidPercentEncoding(text);
   const fields: FormFields = Object.create(null);
   let count = 0;
-  for (const [key, value] of new URLSearchParams(text)) {
+  // URLSearchParams drops one leading `?`; a leading `&` keeps it part of the first key.
+  for (const [key, value] of new URLSearchParams(text.startsWith('?') ? `&${text}` : text)) {
     if (++count > DECODE_LIMITS.maxFormFields) {
       throw new MalformedBodyError(
         `form body has more than ${DECODE_LIMITS.maxFormFields} fields`,

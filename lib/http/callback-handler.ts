@@ -110,7 +110,12 @@ export function createCallbackHandler(
       const draft = route.toDraft(decoded.value, context);
       cloudEvent = {
         specversion: '1.0',
-        id: eventId(source.name, { type: draft.type, labels, payload: decoded.value }),
+        id: eventId(source.name, {
+          type: draft.type,
+          labels,
+          payload: decoded.value,
+          ...(source.deliversOnce && { receivedAt: receivedAt.toISOString() }),
+        }),
         source: source.name,
         type: draft.type,
         subject: draft.subject,

@@ -38,6 +38,12 @@ export interface Route {
 export interface Source {
   readonly name: SourceName;
   readonly decoders: Decoders;
+  /**
+   * True for a sender that never sends the same callback twice (Thain): two equal bodies are then
+   * two real events (a flow paused twice), so the receive time joins the event id. False for senders
+   * that resend (bk-job after a non-200): a resend must keep its id so that consumers drop it.
+   */
+  readonly deliversOnce?: boolean;
   /** The route serving this path, or undefined for a path this function does not serve (404). */
   route(path: string): Route | undefined;
 }

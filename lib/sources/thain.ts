@@ -171,6 +171,8 @@ export const thain = {
   name: 'thain',
   // Thain only sends forms; JSON is taken as a lenient extra for hand-made or proxied callbacks.
   decoders: { formats: ['form', 'json'] },
+  // Thain never resends: two equal bodies are two events (a flow paused twice).
+  deliversOnce: true,
   route(path) {
     const kind = thainKindOf(path);
     return kind === undefined ? undefined : ROUTES[kind];
