@@ -97,9 +97,11 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   }
 
   // Imported only now: a handler builds its SQS client from the environment set above.
+  // Only functions with an HTTP front door are served; a queue consumer has none.
+  const served = config.functions.filter((fn) => fn.routes.length > 0 || fn.url);
   const handlers = new Map<string, Handler>();
-  for (const fn of config.functions) handlers.set(fn.name, await importHandler(fn));
-  const match = createRouter(config.functions);
+  for (const fn of served) handlers.set(fn.name, await importHandler(fn));
+  const match = createRouter(served);
 
   const server = createServer((request, response) => {
     serve(request, response, match, handlers).catch((error: unknown) => {
@@ -116,7 +118,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     url: `http://127.0.0.1:${port}`,
     ...(sqs && { sqsEndpoint: `http://127.0.0.1:${(sqs.address() as AddressInfo).port}` }),
     queueUrls,
-    routes: config.functions.flatMap((fn) => [
+    routes: served.flatMap((fn) => [
       ...fn.routes.map((route) => `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}`),
       ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
     ]),

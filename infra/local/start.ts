@@ -1,6 +1,8 @@
 import { DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
+// Lambda runs Node 22+; the SDK's notice about an older local Node says nothing about the deployment.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const started = performance.now();
 const run = await startLocalRun({
   port: Number(process.env.PORT ?? 3000),
