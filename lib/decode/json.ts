@@ -34,7 +34,11 @@ export function decodeJson(text: string): unknown {
 }
 
 function malformed(error: unknown): MalformedBodyError {
-  const reason = error instanceof Error ? error.message : String(error);
+  // V8 quotes a piece of the body in its message; the answer names the problem, not the content.
+  const reason = (error instanceof Error ? error.message : String(error)).replace(
+    /,\s*(\.\.\.)?".*"(\.\.\.)?\s+is not valid JSON$/s,
+    '',
+  );
   return new MalformedBodyError(`body is not valid JSON: ${reason}`, { cause: error });
 }
 
@@ -81,7 +85,9 @@ function rewriteOutsideStrings(text: string, rewrite: (code: string) => string):
 }
 
 function stripTrailingCommas(text: string): string {
-  return rewriteOutsideStrings(text, (code) => code.replace(/,(\s*[}\]])/g, '$1'));
+  // Only a comma that follows a value: `[,]` and `{,}` stay invalid. A comma at the start of a run
+  // follows a string, which is a value.
+  return rewriteOutsideStrings(text, (code) => code.replace(/(?<![[{,]\s*),(?=\s*[}\]])/g, ''));
 }
 
 /** Turns integer literals too large for a double into strings, so JSON.parse keeps their digits. */
