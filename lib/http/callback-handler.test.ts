@@ -118,3 +118,57 @@ describe('request handling', () => {
     expect(messages[0]?.Attributes?.MessageGroupId).toBe('bk-job:12345');
   });
 });
+
+describe('logs', () => {
+  let sqs: TestSqs;
+  beforeAll(async () => {
+    sqs = await startTestSqs(['events']);
+  });
+  afterAll(() => sqs.close());
+
+  /** Runs `act` with the default log level and returns every line written to stdout meanwhile. */
+  async function captureLogs(act: () => Promise<unknown>): Promise<string[]> {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const level = process.env.LOG_LEVEL;
+    delete process.env.LOG_LEVEL;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(chunk.toString());
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await act();
+    } finally {
+      process.stdout.write = write;
+      process.env.LOG_LEVEL = level;
+    }
+    return lines.join('').split('\n').filter(Boolean);
+  }
+
+  it('writes one JSON line per request, with no token and no body, whatever the answer', async () => {
+    const queueUrl = await sqs.queueUrl('events');
+    const handler = createCallbackHandler(bkJob, {
+      queue: createSqsQueue({ queueUrl, client: sqs.client }),
+      quarantine: false,
+      access: { tokenDigests: [(await import('node:crypto')).createHash('sha256').update('tok-SECRET-1').digest()] },
+    });
+    const secretBody = '{"job_instance_id":555,"status":3,"note":"BODY-MARKER"}';
+    const lines = await captureLogs(async () => {
+      await handler(post(secretBody, { query: 'token=tok-SECRET-1&team=a' })); // 200
+      await handler(post(secretBody, { query: 'token=tok-SECRET-2' })); // 401
+      await handler(post('{"job_instance_id":"BODY-MARKER","status":"BODY-MARKER"}', { query: 'token=tok-SECRET-1' })); // 422
+    });
+    expect(lines).toHaveLength(3);
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.map((entry) => entry.status)).toEqual([200, 401, 422]);
+    expect(entries[0]).toMatchObject({ route: '/callbacks/bk-job', source: 'bk-job', type: 'bkjob.job.finished', subject: '555' });
+    expect(entries[0].eventId).toMatch(/^[0-9a-f]{32}$/);
+    for (const entry of entries) {
+      expect(typeof entry.ms).toBe('number');
+      expect(entry.requestId).toBeTruthy();
+    }
+    expect(entries[2].error).toBe('invalid payload at job_instance_id, status');
+    expect(lines.join('\n')).not.toMatch(/SECRET|BODY-MARKER/);
+    await sqs.drain(queueUrl);
+  });
+});

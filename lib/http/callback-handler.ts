@@ -176,8 +176,14 @@ export function createCallbackHandler(
   }
 }
 
-/** An error's message with its causes, for the log only. */
+/**
+ * An error's message with its causes, for the log only. A 422 is logged by the paths it names
+ * alone: its messages may quote the values a sender sent, and logs carry no body content.
+ */
 function describe(error: Error): string {
+  if (error instanceof InvalidPayloadError) {
+    return `invalid payload at ${error.issues.map((issue) => issue.slice(0, issue.indexOf(':'))).join(', ')}`;
+  }
   const cause = error.cause instanceof Error ? `: ${describe(error.cause)}` : '';
   return `${error.message}${cause}`;
 }
