@@ -1,0 +1,3 @@
+import { createExampleConsumer } from '../lib/consumer/example-consumer.ts';
+
+export const handler = createExampleConsumer();

@@ -1,0 +1,54 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { JobEvent } from './event-schemas.ts';
+import { processEvents } from './parse-record.ts';
+
+/**
+ * What the example consumer makes of an event: one sentence. Shows how to branch on `source`
+ * (which narrows `data`), `type` and `data.status`; a real consumer would act here instead.
+ */
+export function describeEvent(event: JobEvent): string {
+  const { status, terminal, labels } = event.data;
+  const outcome = terminal ? `ended ${status}` : `is ${status}`;
+  switch (event.source) {
+    case 'bk-job': {
+      const failedStep = event.data.steps.find((step) => step.status === 'failed');
+      return `bk-job job ${event.subject} ${outcome}${failedStep ? ` (step ${failedStep.id} failed)` : ''}`;
+    }
+    case 'tencent-ci':
+      if (event.type === 'tencentci.workflow.finished') {
+        return `CI workflow ${event.data.workflowName ?? event.data.workflowId ?? ''} run ${event.subject} ${outcome}`;
+      }
+      return `CI ${event.data.tag ?? event.data.eventName} job ${event.subject} ${outcome}${event.data.message ? `: ${event.data.message}` : ''}`;
+    case 'thain':
+      if (event.type === 'thain.flow.modified') return `Thain flow ${event.subject} ${status}`;
+      // A Thain job callback names no job: the label of the registered URL does (`?job=...`).
+      return `Thain ${event.data.kind} ${labels.job ?? ''} of flow ${event.data.flowId} execution ${event.subject} ${outcome}`
+        .replace(/\s+/g, ' ');
+  }
+}
+
+/** Options of {@link createExampleConsumer}. */
+export interface ExampleConsumerOptions {
+  /** Where each event's line goes; defaults to stdout (CloudWatch Logs on Lambda). */
+  readonly log?: (line: string) => void;
+}
+
+/** The example consumer: one JSON log line per event; a record that is not an event fails alone. */
+export function createExampleConsumer(
+  options: ExampleConsumerOptions = {},
+): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return (batch) =>
+    processEvents(batch, async (event) => {
+      log(
+        JSON.stringify({
+          id: event.id,
+          source: event.source,
+          type: event.type,
+          subject: event.subject,
+          status: event.data.status,
+          said: describeEvent(event),
+        }),
+      );
+    });
+}
