@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SERVICE_DIR } from '../local/service-config.ts';
+import { fixtureEvents } from './fixture-events.ts';
+
+// The example events in docs/consumers.md are what the handler really sends for the fixture and
+// query named above each (`<!-- example: <source>/<fixture>?<query> -->`), received at a fixed time.
+const RECEIVED_AT = new Date('2026-03-12T10:33:20.000Z');
+const doc = readFileSync(join(SERVICE_DIR, 'docs', 'consumers.md'), 'utf8');
+const examples = [...doc.matchAll(/<!-- example: ([\w-]+)\/([\w-]+)\?(\S*) -->\n```json\n([\s\S]*?)\n```/g)].map(
+  ([, source = '', fixture = '', query = '', json = '']) => ({ source, fixture, query, json }),
+);
+
+describe('docs/consumers.md', () => {
+  it('shows one example event per source', () => {
+    expect(examples.map((example) => example.source).sort()).toEqual(['bk-job', 'tencent-ci', 'thain']);
+  });
+
+  it.each(examples.map((example) => [`${example.source}/${example.fixture}`, example] as const))(
+    '%s is the event the handler sends',
+    async (_name, example) => {
+      const events = await fixtureEvents({ query: example.query, now: RECEIVED_AT });
+      const produced = events.find((event) => event.source === example.source && event.fixture === example.fixture);
+      expect(JSON.parse(example.json)).toEqual(produced?.event);
+    },
+  );
+});
