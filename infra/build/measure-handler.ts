@@ -37,24 +37,24 @@ const memoryQueue = { send: async () => undefined };
 const runs = [['local SQS', sqsQueue], ['in-memory', memoryQueue]] as const;
 for (const [queueName, queue] of runs) {
   for (const { source, fixture, path } of CASES) {
-  const handler = createCallbackHandler(SOURCES[source], { queue, quarantine: false, access: false });
-  const { body, contentType } = loadFixture(source, fixture);
-  const times: number[] = [];
-  for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    const event = createHttpEvent({ body: body.toString('utf8'), contentType, path, query: `job=etl-load&n=${round}` });
-    const started = performance.now();
-    const response = await handler(event);
-    const ms = performance.now() - started;
-    if (response.statusCode !== 200) throw new Error(`${fixture}: ${response.statusCode} ${response.body ?? ''}`);
-    if (round >= WARMUP) times.push(ms);
-    if (round % 500 === 0) await sqs.drain(queueUrl);
-  }
-  times.sort((a, b) => a - b);
-  const mean = times.reduce((sum, ms) => sum + ms, 0) / times.length;
-  const f = (ms: number) => ms.toFixed(2);
-  process.stdout.write(
-    `${fixture} | ${queueName} | ${f(mean)} | ${f(percentile(times, 0.5))} | ${f(percentile(times, 0.95))} | ${f(percentile(times, 0.99))}\n`,
-  );
+    const handler = createCallbackHandler(SOURCES[source], { queue, quarantine: false, access: false });
+    const { body, contentType } = loadFixture(source, fixture);
+    const times: number[] = [];
+    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+      const event = createHttpEvent({ body: body.toString('utf8'), contentType, path, query: `job=etl-load&n=${round}` });
+      const started = performance.now();
+      const response = await handler(event);
+      const ms = performance.now() - started;
+      if (response.statusCode !== 200) throw new Error(`${fixture}: ${response.statusCode} ${response.body ?? ''}`);
+      if (round >= WARMUP) times.push(ms);
+      if (round % 500 === 0) await sqs.drain(queueUrl);
+    }
+    times.sort((a, b) => a - b);
+    const mean = times.reduce((sum, ms) => sum + ms, 0) / times.length;
+    const f = (ms: number) => ms.toFixed(2);
+    process.stdout.write(
+      `${fixture} | ${queueName} | ${f(mean)} | ${f(percentile(times, 0.5))} | ${f(percentile(times, 0.95))} | ${f(percentile(times, 0.99))}\n`,
+    );
   }
 }
 client.destroy();

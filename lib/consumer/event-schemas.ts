@@ -5,8 +5,8 @@ import { StatusSchema } from '../events/status.ts';
 /*
  * The event a consumer receives, per source: the common CloudEvent of contract §3, narrowed by
  * `source`, with the `data` fields each source adds. `events/event.schema.json` is generated from
- * these (npm run schema). Data objects stay open (`looseObject`): a source may add fields later, and
- * the Tencent CI nodes (input, output, operation, ...) are described in
+ * these (npm run schema). Objects stay open (`looseObject`): the project may add fields (contract:
+ * it may add, never break), and the Tencent CI nodes (input, output, operation, ...) are described in
  * `events/tencent-ci.schema.json`.
  */
 
