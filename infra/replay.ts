@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { createCallbackHandler } from '../lib/http/callback-handler.ts';
-import { QuarantineRecordSchema } from '../lib/queue/quarantine.ts';
+import { QuarantineRecordSchema, rawBodyOf } from '../lib/queue/quarantine.ts';
 import { type EventQueue, createSqsClient, createSqsQueue } from '../lib/queue/send-event.ts';
 import type { SourceName } from '../lib/events/cloud-event.ts';
 import type { Source } from '../lib/sources/source.ts';
@@ -100,7 +100,7 @@ async function replayOne(
   });
   const response = await handler(
     createHttpEvent({
-      body: record.raw.body,
+      body: rawBodyOf(record),
       contentType: record.raw.contentType,
       path: record.route,
       query: new URLSearchParams(record.labels).toString(),

@@ -13,7 +13,7 @@ import {
 import { type CloudEvent, eventId } from '../events/cloud-event.ts';
 import { isTerminal } from '../events/status.ts';
 import { type Quarantine, quarantineFromEnvironment } from '../queue/quarantine.ts';
-import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
+import { type EventQueue, MAX_MESSAGE_BYTES, queueFromEnvironment } from '../queue/send-event.ts';
 import type { CallbackContext, Source } from '../sources/source.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { logRequest } from './log.ts';
@@ -25,8 +25,6 @@ export type CallbackHandler = (
   event: APIGatewayProxyEventV2,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Largest SQS message the events queue takes (its `MaximumMessageSize`, 1 MiB). */
-export const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Options for {@link createCallbackHandler}; the defaults are what Lambda runs. */
 export interface CallbackHandlerOptions {
@@ -133,16 +131,16 @@ export function createCallbackHandler(
         },
       };
       body = JSON.stringify(cloudEvent);
+      if (body.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+        throw new PayloadTooLargeError(
+          `the event built from this body is larger than the queue's ${MAX_MESSAGE_BYTES}-byte message limit`,
+        );
+      }
     } catch (error) {
       // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
       const failure = error instanceof CallbackError ? error : new Error('internal error', { cause: error });
       await keep(failure, request, context);
       throw failure;
-    }
-    if (Buffer.byteLength(body) > MAX_EVENT_BYTES) {
-      throw new PayloadTooLargeError(
-        `the event built from this body is larger than the queue's ${MAX_EVENT_BYTES}-byte message limit`,
-      );
     }
     try {
       await queue.send(cloudEvent, body);
@@ -155,7 +153,10 @@ export function createCallbackHandler(
   /** Quarantines a rejected callback; a failure to do so becomes a 503, so nothing is lost. */
   async function keep(failure: Error, request: CallbackRequest, context: CallbackContext): Promise<void> {
     if (!quarantine) return;
-    const quarantined = failure instanceof MalformedBodyError || failure instanceof InvalidPayloadError;
+    const quarantined =
+      failure instanceof MalformedBodyError ||
+      failure instanceof InvalidPayloadError ||
+      failure instanceof PayloadTooLargeError;
     const status = failure instanceof CallbackError ? failure.statusCode : 500;
     if (!quarantined && status !== 500) return;
     try {

@@ -24,11 +24,11 @@ import { type HttpFixture, loadFixtures } from '../../infra/testing/fixtures.ts'
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
 import type { SourceName } from '../events/cloud-event.ts';
-import { QuarantineRecordSchema, createSqsQuarantine } from '../queue/quarantine.ts';
+import { QuarantineRecordSchema, createSqsQuarantine, rawBodyOf } from '../queue/quarantine.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { policyFromEnvironment } from './authorize.ts';
-import { MAX_EVENT_BYTES, createCallbackHandler } from './callback-handler.ts';
+import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_724);
@@ -552,15 +552,6 @@ function isText(event: APIGatewayProxyEventV2): boolean {
   }
 }
 
-/**
- * Whether a refused body's quarantine record (raw body JSON-escaped, plus a few hundred bytes) could
- * exceed the quarantine queue's 1 MiB message limit: bodies of many control characters (6 bytes each).
- */
-function quarantineRecordTooLarge(request: FuzzRequest): boolean {
-  const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body ?? []).toString('utf8');
-  return Buffer.byteLength(JSON.stringify(text)) > MAX_EVENT_BYTES - 64 * 1024;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The answer check: contract §2, and nothing internal in it.
 // ---------------------------------------------------------------------------------------------
@@ -725,9 +716,7 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
     );
     const arb = fc
       .tuple(requestArb, tokenQueryArb)
-      .map(([request, query]) => withShortPrint({ ...request, query }))
-      // Known bug (see the `it.fails` below): a record over the queue's 1 MiB limit is answered 503.
-      .filter((request) => !quarantineRecordTooLarge(request));
+      .map(([request, query]) => withShortPrint({ ...request, query }));
     for (const [index, route] of ROUTES.entries()) {
       const seed = SEED + 100 + index;
       const [queueUrl, quarantineUrl] = await Promise.all([
@@ -772,7 +761,7 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
       for (const record of records) {
         const want = expected.get(record.requestId);
         expect(record.status).toBe(want?.status);
-        expect(record.raw.body).toBe(want?.body);
+        expect(rawBodyOf(record)).toBe(want?.body);
         expect(record.source).toBe(route.source);
         expect(record.labels).not.toHaveProperty('token');
       }
@@ -780,13 +769,11 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
     client.destroy();
   }, 120_000);
 
-  // BUG (found by the quarantine property, seed 20260827): the quarantine record is never checked
-  // against the quarantine queue's 1 MiB message limit (`MAX_EVENT_BYTES` is checked for events only).
-  // A refused body under MAX_BODY_BYTES whose JSON-escaped text is over ~1 MiB (here 175,000 U+0001
-  // characters: 175 kB on the wire, 1.05 MB as `\u0001` escapes) makes SQS refuse the record, and the
-  // answer is 503 instead of 400: the sender is told to retry a body that can never pass, forever, and
-  // nothing is kept. The same with a 422 (`flowId=1&message=` + 175,000 U+0001 at /callbacks/thain/flow).
-  it.fails('BUG: a refused body whose quarantine record is over 1 MiB is answered 503, not 400', async () => {
+  // Found by the quarantine property (seed 20260827): a refused body under MAX_BODY_BYTES whose
+  // JSON-escaped text is over 1 MiB (175,000 U+0001: 175 kB on the wire, 1.05 MB as `\u0001` escapes)
+  // once made SQS refuse the record, answering 503 and keeping nothing. Such a record now holds the
+  // body base64-encoded, and the answer is the 400 it deserves.
+  it('keeps a refused body whose JSON-escaped record would be over 1 MiB, and answers 400', async () => {
     const quarantineUrl = await sqs.queueUrl('quarantine-bk-job');
     const client = createSqsClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials });
     const handler = createCallbackHandler(SOURCES['bk-job'], {
@@ -795,8 +782,13 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
       access: false,
     });
     try {
-      const response = await handler(createHttpEvent({ path: '/callbacks/bk-job', body: '\u0001'.repeat(175_000) }));
+      const body = '\u0001'.repeat(175_000);
+      const response = await handler(createHttpEvent({ path: '/callbacks/bk-job', body }));
       expect(response.statusCode).toBe(400);
+      const [message] = await takeAll(sqs.client, quarantineUrl);
+      const record = v.parse(QuarantineRecordSchema, JSON.parse(message?.Body ?? ''));
+      expect(record.raw.encoding).toBe('base64');
+      expect(rawBodyOf(record)).toBe(body);
     } finally {
       client.destroy();
       await takeAll(sqs.client, quarantineUrl);

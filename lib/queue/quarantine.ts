@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { RawBodySchema, SOURCE_NAMES } from '../events/cloud-event.ts';
-import { QUEUE_TIMEOUTS, containerSqsClient, createSqsClient } from './send-event.ts';
+import { MAX_MESSAGE_BYTES, QUEUE_TIMEOUTS, containerSqsClient, createSqsClient } from './send-event.ts';
 
 /**
  * A callback that was authenticated but could not be decoded or validated, kept so that a fix to
@@ -16,12 +16,21 @@ export const QuarantineRecordSchema = v.object({
   error: v.string(),
   issues: v.optional(v.array(v.string())),
   labels: v.record(v.string(), v.string()),
-  raw: RawBodySchema,
+  /**
+   * The body as received. `encoding: 'base64'` when its JSON-escaped text would not fit one SQS
+   * message (control characters escape to six bytes each): the bytes are kept all the same.
+   */
+  raw: v.object({ ...RawBodySchema.entries, encoding: v.optional(v.literal('base64')) }),
   receivedAt: v.pipe(v.string(), v.isoTimestamp()),
   requestId: v.string(),
 });
 /** A quarantined callback. */
 export type QuarantineRecord = v.InferOutput<typeof QuarantineRecordSchema>;
+
+/** The body of a quarantined callback as text, whichever way the record holds it. */
+export function rawBodyOf(record: QuarantineRecord): string {
+  return record.raw.encoding === 'base64' ? Buffer.from(record.raw.body, 'base64').toString('utf8') : record.raw.body;
+}
 
 /** Where rejected callbacks are kept. */
 export interface Quarantine {
@@ -33,10 +42,15 @@ export function createSqsQuarantine(options: { queueUrl: string; client?: SQSCli
   const client = options.client ?? createSqsClient();
   return {
     async keep(record) {
+      let body = JSON.stringify(record);
+      if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+        const raw = { ...record.raw, body: Buffer.from(record.raw.body).toString('base64'), encoding: 'base64' };
+        body = JSON.stringify({ ...record, raw });
+      }
       await client.send(
         new SendMessageCommand({
           QueueUrl: options.queueUrl,
-          MessageBody: JSON.stringify(record),
+          MessageBody: body,
           MessageAttributes: {
             source: { DataType: 'String', StringValue: record.source },
             status: { DataType: 'Number', StringValue: String(record.status) },

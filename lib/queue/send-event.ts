@@ -17,6 +17,9 @@ export const QUEUE_TIMEOUTS = {
   maxAttempts: 3,
 } as const;
 
+/** Largest SQS message our queues take (their `MaximumMessageSize`, 1 MiB). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 /** Options for {@link createSqsQueue}. */
 export interface SqsQueueOptions {
   readonly queueUrl: string;
@@ -36,6 +39,9 @@ export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
     requestHandler: {
       connectionTimeout: QUEUE_TIMEOUTS.connectMs,
       requestTimeout: QUEUE_TIMEOUTS.requestMs,
+      // Without it the handler only logs a warning when an attempt runs over, and one stuck
+      // connection would use the whole budget instead of being retried.
+      throwOnRequestTimeout: true,
     },
   });
 }
