@@ -5,6 +5,7 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
 import { bkJob } from '../sources/bk-job.ts';
+import { SOURCES } from '../sources/registry.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
@@ -84,6 +85,15 @@ describe('request handling', () => {
       expect(JSON.parse(response.body ?? '{}').error).toMatch(/limit/);
     }
     expect(await sqs.drain(queueUrl)).toEqual([]);
+  });
+
+  it('keeps error answers short whatever the body names', async () => {
+    const tag = 'T'.repeat(100_000);
+    const response = await createCallbackHandler(SOURCES['tencent-ci'], { queue: createSqsQueue({ queueUrl, client: sqs.client }) })(
+      post(`<Response><${tag}>`),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '{}').error.length).toBeLessThanOrEqual(300);
   });
 
   it('answers 400 for a base64 body that is not UTF-8', async () => {

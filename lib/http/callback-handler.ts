@@ -205,11 +205,19 @@ function labelsOf(query: URLSearchParams): Record<string, string> {
   return labels;
 }
 
+/** Bounds on what an error answer repeats: a message may name a part of the body (an XML tag). */
+const MAX_MESSAGE_CHARS = 300;
+const MAX_ISSUES = 20;
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text;
+}
+
 /** Maps an error to its response, in this one place: 4xx say what is wrong, 5xx say nothing internal. */
 function errorResponse(error: Error): APIGatewayProxyStructuredResultV2 {
   if (error instanceof CallbackError && error.expose) {
-    const issues = error instanceof InvalidPayloadError ? error.issues : undefined;
-    return json(error.statusCode, { error: error.message, ...(issues !== undefined && { issues }) });
+    const issues = error instanceof InvalidPayloadError ? error.issues.slice(0, MAX_ISSUES).map(clip) : undefined;
+    return json(error.statusCode, { error: clip(error.message), ...(issues !== undefined && { issues }) });
   }
   if (error instanceof QueueUnavailableError) return json(503, { error: error.message });
   return json(500, { error: 'internal error' });
