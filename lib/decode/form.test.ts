@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { apacheEncode } from '../../infra/testing/apache-form.ts';
 import { MalformedBodyError } from '../errors.ts';
 import { decodeForm } from './form.ts';
 import { DECODE_LIMITS } from './limits.ts';
-
-/**
- * Apache HttpClient's `URLEncodedUtils.format` (what Thain's `UrlEncodedFormEntity` writes): only
- * `[A-Za-z0-9-_.*]` literal, space as `+`, every other UTF-8 byte `%XX` in uppercase hex.
- */
-function apacheEncode(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.*]/.test(char)) out += char;
-    else if (byte === 0x20) out += '+';
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /** A small deterministic PRNG (mulberry32), so a failing round trip is reproducible. */
 function random(seed: number): () => number {

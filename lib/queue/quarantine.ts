@@ -1,7 +1,7 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { RawBodySchema, SOURCE_NAMES } from '../events/cloud-event.ts';
-import { MAX_MESSAGE_BYTES, QUEUE_TIMEOUTS, containerSqsClient, createSqsClient } from './send-event.ts';
+import { MAX_MESSAGE_BYTES, containerSqsClient, createSqsClient, sendMessage } from './send-event.ts';
 
 /**
  * A callback that was authenticated but could not be decoded or validated, kept so that a fix to
@@ -47,21 +47,12 @@ export function createSqsQuarantine(options: { queueUrl: string; client?: SQSCli
         const raw = { ...record.raw, body: Buffer.from(record.raw.body).toString('base64'), encoding: 'base64' };
         body = JSON.stringify({ ...record, raw });
       }
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: options.queueUrl,
-          MessageBody: body,
-          MessageAttributes: {
-            source: { DataType: 'String', StringValue: record.source },
-            status: { DataType: 'Number', StringValue: String(record.status) },
-          },
-          ...(options.queueUrl.endsWith('.fifo') && {
-            MessageGroupId: record.source,
-            MessageDeduplicationId: record.requestId.slice(0, 128) || String(Date.now()),
-          }),
-        }),
-        { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
-      );
+      await sendMessage(client, options.queueUrl, {
+        body,
+        attributes: { source: record.source, status: String(record.status) },
+        group: record.source,
+        deduplicationId: record.requestId || String(Date.now()),
+      });
     },
   };
 }

@@ -46,32 +46,49 @@ export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
   });
 }
 
+/** One message: its body, its String attributes, and for a FIFO queue its group and dedup ids. */
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly group: string;
+  readonly deduplicationId: string;
+}
+
+/**
+ * Sends one message within the callback's time budget; the FIFO ids go only to a `.fifo` queue. The
+ * one place that talks SendMessage, for events and quarantined callbacks alike.
+ */
+export async function sendMessage(client: SQSClient, queueUrl: string, message: OutgoingMessage): Promise<void> {
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: message.body,
+      MessageAttributes: Object.fromEntries(
+        Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+      ),
+      ...(queueUrl.endsWith('.fifo') && {
+        MessageGroupId: message.group.slice(0, 128),
+        MessageDeduplicationId: message.deduplicationId.slice(0, 128),
+      }),
+    }),
+    { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
+  );
+}
+
 /**
  * A queue backed by SQS. On a FIFO queue (`.fifo`) the message group is source + subject, so one
  * job's events stay in order, and the deduplication id is the event id.
  */
 export function createSqsQueue(options: SqsQueueOptions): EventQueue {
   const client = options.client ?? createSqsClient();
-  const fifo = options.queueUrl.endsWith('.fifo');
   return {
-    async send(event, body) {
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: options.queueUrl,
-          MessageBody: body,
-          MessageAttributes: {
-            source: { DataType: 'String', StringValue: event.source },
-            type: { DataType: 'String', StringValue: event.type },
-            status: { DataType: 'String', StringValue: event.data.status },
-          },
-          ...(fifo && {
-            MessageGroupId: `${event.source}:${event.subject}`.slice(0, 128),
-            MessageDeduplicationId: event.id,
-          }),
-        }),
-        { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
-      );
-    },
+    send: (event, body) =>
+      sendMessage(client, options.queueUrl, {
+        body,
+        attributes: { source: event.source, type: event.type, status: event.data.status },
+        group: `${event.source}:${event.subject}`,
+        deduplicationId: event.id,
+      }),
   };
 }
 

@@ -1,47 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/local/http-event.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
-import type { CloudEvent } from '../events/cloud-event.ts';
-import { CloudEventSchema } from '../events/cloud-event.ts';
-import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
-import { createSqsQueue } from '../queue/send-event.ts';
 import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
+import { useSourceHarness } from '../../infra/testing/source-harness.ts';
 import { bkJob } from './bk-job.ts';
-
-let sqs: TestSqs;
-let queueUrl: string;
-let handler: CallbackHandler;
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
-
-beforeAll(async () => {
-  sqs = await startTestSqs(['events']);
-  queueUrl = await sqs.queueUrl('events');
-  handler = createCallbackHandler(bkJob, {
-    queue: createSqsQueue({ queueUrl, client: sqs.client }),
-    now: () => RECEIVED,
-  });
-});
-afterAll(() => sqs.close());
+const harness = useSourceHarness(bkJob, { now: () => RECEIVED });
 
 /** Posts a body to /callbacks/bk-job and returns the answer and what reached the queue. */
 async function post(body: string | Buffer, contentType = 'application/json', query = '') {
-  const response = await handler(
-    createHttpEvent({ body, contentType, path: '/callbacks/bk-job', query }),
-  );
-  const messages = await sqs.drain(queueUrl);
-  const events = messages.map((m) => v.parse(CloudEventSchema, JSON.parse(m.Body ?? '')) as CloudEvent);
-  return { status: response.statusCode, body: JSON.parse(response.body ?? '{}'), events, messages };
+  const { answer, ...rest } = await harness.post({ body, contentType, path: '/callbacks/bk-job', query });
+  const { error, issues } = v.parse(v.object({ error: v.optional(v.string()), issues: v.optional(v.array(v.string()), []) }), answer);
+  return { ...rest, answer, error, issues };
 }
 
 describe('bk-job fixtures', () => {
   it.each(loadFixtures('bk-job').map((f) => [f.name, f] as const))(
     '%s: 200 and exactly one event',
     async (_name, fixture) => {
-      const { status, body, events } = await post(fixture.body, fixture.contentType);
+      const { status, answer, events } = await post(fixture.body, fixture.contentType);
       expect(status).toBe(200);
       expect(events).toHaveLength(1);
-      expect(body).toEqual({ ok: true, id: events[0]?.id });
+      expect(answer).toEqual({ ok: true, id: events[0]?.id });
       expect(events[0]?.data.raw).toEqual({
         contentType: fixture.contentType,
         body: fixture.body.toString('utf8'),
@@ -157,12 +136,11 @@ describe('bk-job variants no fixture shows', () => {
 
   it('takes a base64-encoded body from a function URL', async () => {
     const fixture = loadFixture('bk-job', 'bkjob-json-success');
-    const response = await handler(
-      createHttpEvent({ body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/anything', frontDoor: 'functionUrl' }),
-    );
-    expect(response.statusCode).toBe(200);
-    const [message] = await sqs.drain(queueUrl);
-    expect(JSON.parse(message?.Body ?? '').subject).toBe('12345');
+    const { status, events } = await harness.post({
+      body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/anything', frontDoor: 'functionUrl',
+    });
+    expect(status).toBe(200);
+    expect(events[0]?.subject).toBe('12345');
   });
 });
 
@@ -173,9 +151,9 @@ describe('bad bk-job input', () => {
     ['truncated JSON', '{"job_instance_id":1,"status":', /not valid JSON/],
     ['XML', '<Response/>', /looks like XML/],
   ])('%s: 400 saying what is wrong, nothing enqueued', async (_case, body, message) => {
-    const { status, body: answer, events } = await post(body);
+    const { status, error, events } = await post(body);
     expect(status).toBe(400);
-    expect(answer.error).toMatch(message);
+    expect(error).toMatch(message);
     expect(events).toHaveLength(0);
   });
 
@@ -186,14 +164,15 @@ describe('bad bk-job input', () => {
     ['step without id', '{"job_instance_id":1,"status":3,"step_instances":[{"status":3}]}', 'step_instances.0.step_instance_id'],
     ['array body', '[1,2]', '(body)'],
   ])('%s: 422 naming the field, nothing enqueued', async (_case, body, path) => {
-    const { status, body: answer, events } = await post(body);
+    const { status, issues, events } = await post(body);
     expect(status).toBe(422);
-    expect(answer.issues.some((issue: string) => issue.startsWith(`${path}:`))).toBe(true);
+    expect(issues.some((issue) => issue.startsWith(`${path}:`))).toBe(true);
     expect(events).toHaveLength(0);
   });
 
   it('answers 405 to a GET', async () => {
-    const response = await handler(createHttpEvent({ method: 'GET', path: '/callbacks/bk-job' }));
-    expect(response.statusCode).toBe(405);
+    const { status, events } = await harness.post({ method: 'GET', path: '/callbacks/bk-job' });
+    expect(status).toBe(405);
+    expect(events).toEqual([]);
   });
 });

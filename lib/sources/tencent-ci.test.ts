@@ -1,38 +1,22 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/testing/http-event.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
-import { type CloudEvent, CloudEventSchema } from '../events/cloud-event.ts';
-import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
-import { createSqsQueue } from '../queue/send-event.ts';
+import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { useSourceHarness } from '../../infra/testing/source-harness.ts';
+import type { CloudEvent } from '../events/cloud-event.ts';
 import { tencentCi } from './tencent-ci.ts';
 
-let sqs: TestSqs;
-let queueUrl: string;
-let handler: CallbackHandler;
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
-
-beforeAll(async () => {
-  sqs = await startTestSqs(['events']);
-  queueUrl = await sqs.queueUrl('events');
-  handler = createCallbackHandler(tencentCi, {
-    queue: createSqsQueue({ queueUrl, client: sqs.client }),
-    now: () => RECEIVED,
-  });
-});
-afterAll(() => sqs.close());
+const harness = useSourceHarness(tencentCi, { now: () => RECEIVED });
 
 /** Posts a body to /callbacks/tencent-ci and returns the answer and what reached the queue. */
 async function post(body: string | Buffer, contentType = 'application/xml') {
-  const response = await handler(
-    createHttpEvent({ body, contentType, path: '/callbacks/tencent-ci' }),
-  );
-  const messages = await sqs.drain(queueUrl);
-  const events: CloudEvent[] = messages.map((m) => v.parse(CloudEventSchema, JSON.parse(m.Body ?? '')));
-  return { status: response.statusCode, body: JSON.parse(response.body ?? '{}'), events, messages };
+  const { answer, ...rest } = await harness.post({ body, contentType, path: '/callbacks/tencent-ci' });
+  return { ...rest, body: v.parse(AnswerSchema, answer) };
 }
+
+const AnswerSchema = v.object({ ok: v.optional(v.boolean()), id: v.optional(v.string()), error: v.optional(v.string()), issues: v.optional(v.array(v.string())) });
 
 /** Posts a fixture and returns its one event (fails the test unless it was accepted). */
 async function eventOf(name: string): Promise<CloudEvent> {
@@ -466,9 +450,9 @@ describe('tencent-ci variants no fixture shows', () => {
 
   it('takes a base64-encoded body on any function URL path', async () => {
     const fixture = loadFixture('tencent-ci', 'ci-translation-xml');
-    const response = await handler(createHttpEvent({ body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/', frontDoor: 'functionUrl' }));
+    const response = await harness.handler(createHttpEvent({ body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/', frontDoor: 'functionUrl' }));
     expect(response.statusCode).toBe(200);
-    const [message] = await sqs.drain(queueUrl);
+    const [message] = await harness.sqs.drain(harness.queueUrl);
     expect(JSON.parse(message?.Body ?? '').subject).toBe('a1f0c2e6d8e3411eeb2a0525400aa11bb');
   });
 });
@@ -505,11 +489,11 @@ describe('bad tencent-ci input', () => {
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 30; i++) {
       for (const body of [billionLaughs, externalEntity, deep]) {
-        const response = await handler(createHttpEvent({ body, contentType: 'application/xml', path: '/callbacks/tencent-ci' }));
+        const response = await harness.handler(createHttpEvent({ body, contentType: 'application/xml', path: '/callbacks/tencent-ci' }));
         expect(response.statusCode).toBe(400);
       }
     }
-    expect(await sqs.drain(queueUrl)).toHaveLength(0);
+    expect(await harness.sqs.drain(harness.queueUrl)).toHaveLength(0);
     // An expanded billion laughs alone would take gigabytes; 64 MiB leaves room for the GC's timing.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
   });
@@ -529,7 +513,7 @@ describe('bad tencent-ci input', () => {
   ])('%s: 422 naming the field, nothing enqueued', async (_case, body, path) => {
     const { status, body: answer, events } = await post(body, body.startsWith('<') ? 'application/xml' : 'application/json');
     expect(status).toBe(422);
-    expect(answer.issues.some((issue: string) => issue.startsWith(`${path}:`))).toBe(true);
+    expect((answer.issues ?? []).some((issue) => issue.startsWith(`${path}:`))).toBe(true);
     expect(events).toHaveLength(0);
   });
 });

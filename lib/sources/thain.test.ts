@@ -2,30 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as v from 'valibot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type HttpFixture, loadFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { createHttpEvent } from '../../infra/testing/http-event.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
-import { type CloudEvent, CloudEventSchema } from '../events/cloud-event.ts';
-import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
+import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { apacheForm } from '../../infra/testing/apache-form.ts';
+import { useSourceHarness } from '../../infra/testing/source-harness.ts';
+import { CloudEventSchema } from '../events/cloud-event.ts';
+import { createCallbackHandler } from '../http/callback-handler.ts';
 import { createSqsQueue } from '../queue/send-event.ts';
 import { type ThainKind, thain, thainKindOf } from './thain.ts';
 
-let sqs: TestSqs;
-let queueUrl: string;
-let handler: CallbackHandler;
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
-
-beforeAll(async () => {
-  sqs = await startTestSqs(['events']);
-  queueUrl = await sqs.queueUrl('events');
-  handler = createCallbackHandler(thain, {
-    queue: createSqsQueue({ queueUrl, client: sqs.client }),
-    now: () => RECEIVED,
-  });
-});
-afterAll(() => sqs.close());
+const harness = useSourceHarness(thain, { now: () => RECEIVED });
 
 interface PostOptions {
   readonly path?: string;
@@ -36,44 +25,19 @@ interface PostOptions {
 }
 
 /** Posts a body to a Thain kind's route and returns the answer and what reached the queue. */
-async function post(body: string | Buffer, kind: string, options: PostOptions = {}) {
-  const response = await handler(
-    createHttpEvent({
-      body,
-      contentType: options.contentType ?? FORM,
-      path: options.path ?? `/callbacks/thain/${kind}`,
-      query: options.query ?? '',
-      frontDoor: options.frontDoor ?? 'httpApi',
-      ...(options.isBase64Encoded !== undefined && { isBase64Encoded: options.isBase64Encoded }),
-    }),
-  );
-  const messages = await sqs.drain(queueUrl);
-  const events: CloudEvent[] = messages.map((m) => v.parse(CloudEventSchema, JSON.parse(m.Body ?? '')));
-  const answer: unknown = JSON.parse(response.body ?? '{}');
-  return { status: response.statusCode, answer, events, messages };
+function post(body: string | Buffer, kind: string, options: PostOptions = {}) {
+  return harness.post({
+    body,
+    contentType: options.contentType ?? FORM,
+    path: options.path ?? `/callbacks/thain/${kind}`,
+    query: options.query ?? '',
+    frontDoor: options.frontDoor ?? 'httpApi',
+    ...(options.isBase64Encoded !== undefined && { isBase64Encoded: options.isBase64Encoded }),
+  });
 }
 
 /** Parses an error answer (contract §2): `error`, and `issues` on a 422. */
 const ErrorAnswerSchema = v.object({ error: v.string(), issues: v.optional(v.array(v.string())) });
-
-/**
- * Encodes form fields exactly as Thain's client does (`UrlEncodedFormEntity` → Apache
- * `URLEncodedUtils.format`): only `[A-Za-z0-9-_.*]` literal, space as `+`, every other UTF-8 byte
- * `%XX` in uppercase hex. Checked against the shared fixture `thain-flow-error` below.
- */
-function apacheForm(fields: ReadonlyArray<readonly [string, string]>): string {
-  const encode = (text: string) => {
-    let out = '';
-    for (const byte of Buffer.from(text, 'utf8')) {
-      const char = String.fromCharCode(byte);
-      if (/[A-Za-z0-9\-_.*]/.test(char)) out += char;
-      else if (byte === 0x20) out += '+';
-      else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    }
-    return out;
-  };
-  return fields.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&');
-}
 
 /** A flow or job status body, in Thain's key order. */
 function statusBody(code: number | string, message = '', flowExecutionId = '5001'): string {
@@ -253,11 +217,11 @@ describe('the URL decides the kind', () => {
     const first = await post('flowId=101&status=1', 'modify');
     await post('flowId=101&status=2', 'modify');
     const later = createCallbackHandler(thain, {
-      queue: createSqsQueue({ queueUrl, client: sqs.client }),
+      queue: createSqsQueue({ queueUrl: harness.queueUrl, client: harness.sqs.client }),
       now: () => new Date(RECEIVED.getTime() + 60_000),
     });
     const response = await later(createHttpEvent({ body: 'flowId=101&status=1', contentType: FORM, path: '/callbacks/thain/modify' }));
-    const [again] = await sqs.drain(queueUrl);
+    const [again] = await harness.sqs.drain(harness.queueUrl);
     expect(response.statusCode).toBe(200);
     expect(v.parse(CloudEventSchema, JSON.parse(again?.Body ?? '')).id).not.toBe(first.events[0]?.id);
   });
@@ -312,7 +276,7 @@ describe('the URL decides the kind', () => {
   });
 
   it('answers 405 to a GET', async () => {
-    const response = await handler(createHttpEvent({ method: 'GET', path: '/callbacks/thain/flow' }));
+    const response = await harness.handler(createHttpEvent({ method: 'GET', path: '/callbacks/thain/flow' }));
     expect(response.statusCode).toBe(405);
   });
 });
