@@ -15,10 +15,10 @@ describe('stableStringify', () => {
 
 describe('eventId', () => {
   it('is the same for the same parts, and differs by source and by any part', () => {
-    const parts = { type: 't', labels: { job: 'a' }, payload: { x: 1 } };
-    expect(eventId('bk-job', parts)).toBe(eventId('bk-job', { payload: { x: 1 }, labels: { job: 'a' }, type: 't' }));
+    const parts = ['t', 'subject', [['job', 'a']]];
+    expect(eventId('bk-job', parts)).toBe(eventId('bk-job', ['t', 'subject', [['job', 'a']]]));
     expect(eventId('bk-job', parts)).not.toBe(eventId('thain', parts));
-    expect(eventId('bk-job', parts)).not.toBe(eventId('bk-job', { ...parts, labels: { job: 'b' } }));
+    expect(eventId('bk-job', parts)).not.toBe(eventId('bk-job', ['t', 'subject', [['job', 'b']]]));
     expect(eventId('bk-job', parts)).toMatch(/^[0-9a-f]{32}$/);
   });
 });

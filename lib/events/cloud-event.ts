@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import * as v from 'valibot';
 import { StatusSchema } from './status.ts';
 
@@ -56,17 +56,13 @@ export type CloudEvent = v.InferOutput<typeof CloudEventSchema>;
 
 /**
  * A deterministic event id: the same callback delivered twice gives the same id, callbacks that
- * differ in anything that matters give different ids. `parts` is everything that matters: kind,
- * subject, statuses, steps, payload time, labels (two Thain jobs differ only in their labels), but
- * never the receive time or the raw bytes (bk-job's retry differs only in Content-Type).
+ * differ in anything that matters give different ids. `parts` is everything that matters (kind,
+ * subject, statuses, steps, payload time, message, labels: two Thain jobs differ only in their
+ * labels) and never the receive time of a resend or the raw bytes (bk-job's retry differs only in
+ * its Content-Type). `parts` must be JSON in a stable order: arrays, or objects built in a fixed order.
  */
 export function eventId(source: SourceName, parts: unknown): string {
-  return createHash('sha256')
-    .update(source)
-    .update('\n')
-    .update(stableStringify(parts))
-    .digest('hex')
-    .slice(0, 32);
+  return hash('sha256', `${source}\n${JSON.stringify(parts)}`).slice(0, 32);
 }
 
 /** JSON with object keys sorted, so equal values always serialize to equal text. */

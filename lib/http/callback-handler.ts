@@ -10,7 +10,7 @@ import {
   QueueUnavailableError,
   toError,
 } from '../errors.ts';
-import { type CloudEvent, eventId } from '../events/cloud-event.ts';
+import { type CloudEvent, eventId, stableStringify } from '../events/cloud-event.ts';
 import { isTerminal } from '../events/status.ts';
 import { type Quarantine, quarantineFromEnvironment } from '../queue/quarantine.ts';
 import { type EventQueue, MAX_MESSAGE_BYTES, queueFromEnvironment } from '../queue/send-event.ts';
@@ -108,12 +108,17 @@ export function createCallbackHandler(
       const draft = route.toDraft(decoded.value, context);
       cloudEvent = {
         specversion: '1.0',
-        id: eventId(source.name, {
-          type: draft.type,
-          labels,
-          payload: decoded.value,
-          ...(source.deliversOnce && { receivedAt: receivedAt.toISOString() }),
-        }),
+        id: eventId(source.name, [
+          draft.type,
+          draft.subject,
+          draft.time ?? null,
+          draft.sourceStatus,
+          draft.message ?? null,
+          draft.steps?.map((step) => [step.id, step.sourceStatus]) ?? null,
+          sortedEntries(labels),
+          draft.identity === undefined ? null : stableStringify(draft.identity),
+          source.deliversOnce ? receivedAt.getTime() : null,
+        ]),
         source: source.name,
         type: draft.type,
         subject: draft.subject,
@@ -187,6 +192,10 @@ function describe(error: Error): string {
   }
   const cause = error.cause instanceof Error ? `: ${describe(error.cause)}` : '';
   return `${error.message}${cause}`;
+}
+
+function sortedEntries(record: Readonly<Record<string, string>>): Array<[string, string]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Every query parameter but `token` becomes a label; a repeated one keeps its values comma-joined. */

@@ -26,6 +26,11 @@ export interface EventDraft {
   readonly steps?: readonly Step[] | undefined;
   /** What a consumer of this sender needs besides the common fields (`data.*`). */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /**
+   * What tells this event apart when the fields above do not (an event of a kind the source does
+   * not know): it joins the event id.
+   */
+  readonly identity?: unknown;
 }
 
 /** One kind of callback: its payload schema and the pure function that normalizes it. */

@@ -279,6 +279,19 @@ describe('tencent-ci fixtures', () => {
     });
   });
 
+  it('gives the XML and JSON forms of one callback the same id', async () => {
+    for (const [xml, json] of [['ci-translation-xml', 'ci-translation-json'], ['ci-workflowfinish-xml', 'ci-workflowfinish-json']] as const) {
+      expect((await eventOf(json)).id, json).toBe((await eventOf(xml)).id);
+    }
+  });
+
+  it('tells apart two unknown events that carry no job or run id', async () => {
+    const a = await post('<Response><EventName>TaskStart</EventName><Foo>1</Foo></Response>');
+    const b = await post('<Response><EventName>TaskStart</EventName><Foo>2</Foo></Response>');
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.events[0]?.id).not.toBe(b.events[0]?.id);
+  });
+
   it('gives a callback delivered twice the same id', async () => {
     const first = await eventOf('ci-transcode-failed-xml');
     const second = await eventOf('ci-transcode-failed-xml');

@@ -351,6 +351,8 @@ function unknownDraft(tree: CiNode, eventName: string): EventDraft {
     status: ciStatus(state),
     sourceStatus: state ?? '',
     extra: { eventName, legacyFormat: false, jobId, runId, body: tree },
+    // Nothing else is known of it: two such callbacks are told apart by all they carry.
+    identity: tree,
   };
 }
 
