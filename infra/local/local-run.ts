@@ -214,16 +214,18 @@ async function serve(
  * Reads the body, keeping at most a little more than the handler's limit in memory: the handler
  * sees a body over its limit and answers 413 itself, and a huge upload cannot fill the memory.
  */
-async function readCapped(request: IncomingMessage): Promise<Buffer> {
+function readCapped(request: IncomingMessage): Promise<Buffer> {
   const cap = MAX_BODY_BYTES + 1;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    const buffer: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    if (size < cap) chunks.push(buffer.subarray(0, cap - size));
-    size += buffer.length;
-  }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    request.on('data', (chunk: Buffer) => {
+      if (size < cap) chunks.push(chunk.length > cap - size ? chunk.subarray(0, cap - size) : chunk);
+      size += chunk.length;
+    });
+    request.on('end', () => resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
 }
 
 /** Reports every message that the SQS server accepted, by watching its SendMessage answers. */

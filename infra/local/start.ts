@@ -1,14 +1,29 @@
+import { setLogWriter } from '../../lib/http/log.ts';
 import { DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
 // Lambda runs Node 22+; the SDK's notice about an older local Node says nothing about the deployment.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Under load a write per line costs a system call each (stdout to a file or pipe is synchronous):
+// lines are gathered and written once per turn of the event loop.
+let pending = '';
+function print(line: string): void {
+  if (pending === '') setImmediate(flush);
+  pending += line;
+}
+function flush(): void {
+  const text = pending;
+  pending = '';
+  process.stdout.write(text);
+}
+setLogWriter(print);
+
 const started = performance.now();
 const run = await startLocalRun({
   port: Number(process.env.PORT ?? 3000),
   queueUrl: process.env.QUEUE_URL,
   sqsPort: Number(process.env.SQS_PORT ?? DEFAULT_SQS_PORT),
-  onEvent: (body, queueName) => process.stdout.write(`event -> ${queueName} ${body}\n`),
+  onEvent: (body, queueName) => print(`event -> ${queueName} ${body}\n`),
 });
 const ms = Math.round(performance.now() - started);
 process.stdout.write(
@@ -24,6 +39,7 @@ process.stdout.write(
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    flush();
     void run.close().then(() => process.exit(0));
   });
 }

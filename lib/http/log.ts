@@ -11,8 +11,18 @@ export interface RequestLog {
   readonly error?: string;
 }
 
-/** Writes one JSON line to stdout (CloudWatch keeps it as is); `LOG_LEVEL=silent` turns it off. */
+/** Where log lines go: stdout (CloudWatch keeps each line as is), unless the local run batches them. */
+let writeLine: (line: string) => void = (line) => {
+  process.stdout.write(line);
+};
+
+/** Sends log lines elsewhere (the local run batches its output under load). */
+export function setLogWriter(writer: (line: string) => void): void {
+  writeLine = writer;
+}
+
+/** Writes one JSON line; `LOG_LEVEL=silent` turns it off. */
 export function logRequest(entry: RequestLog): void {
   if (process.env.LOG_LEVEL === 'silent') return;
-  process.stdout.write(`${JSON.stringify({ level: entry.status >= 500 ? 'error' : 'info', ...entry })}\n`);
+  writeLine(`${JSON.stringify({ level: entry.status >= 500 ? 'error' : 'info', ...entry })}\n`);
 }
