@@ -57,6 +57,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   if (options.queueUrl) {
     process.env.QUEUE_URL = options.queueUrl;
   } else {
+    if (options.sqsPort) await assertPortFree(options.sqsPort, 'the embedded SQS port (SQS_PORT)');
     sqs = await createSqsServer({
       port: options.sqsPort ?? 0,
       hostname: '127.0.0.1',
@@ -111,7 +112,18 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    if (sqs) await closeServer(sqs);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -247,6 +259,15 @@ function observeSends(sqs: Server, onEvent: (body: string, queueName: string) =>
         }
       }
     });
+  });
+}
+
+/** Fails with a message that says what to change, instead of an unhandled EADDRINUSE. */
+function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new Error(`${what} ${port} is in use: stop what holds it or pick another port`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });
 }
 

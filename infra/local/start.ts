@@ -19,11 +19,18 @@ function flush(): void {
 setLogWriter(print);
 
 const started = performance.now();
+const port = Number(process.env.PORT ?? 3000);
 const run = await startLocalRun({
-  port: Number(process.env.PORT ?? 3000),
+  port,
   queueUrl: process.env.QUEUE_URL,
   sqsPort: Number(process.env.SQS_PORT ?? DEFAULT_SQS_PORT),
   onEvent: (body, queueName) => print(`event -> ${queueName} ${body}\n`),
+}).catch((error: unknown) => {
+  const reason = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE'
+    ? `port ${port} (PORT) is in use: stop what holds it or pick another port`
+    : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`npm start: ${reason}\n`);
+  process.exit(1);
 });
 const ms = Math.round(performance.now() - started);
 process.stdout.write(
