@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import {
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
@@ -43,27 +43,7 @@ export async function startTestSqs(queueNames: readonly string[] = ['events']): 
       if (!QueueUrl) throw new Error(`no queue ${name}`);
       return QueueUrl;
     },
-    async drain(queueUrl) {
-      const messages: Message[] = [];
-      for (;;) {
-        const { Messages = [] } = await client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            MessageAttributeNames: ['All'],
-            AttributeNames: ['All'],
-          }),
-        );
-        if (Messages.length === 0) return messages;
-        for (const message of Messages) {
-          messages.push(message);
-          await client.send(
-            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-          );
-        }
-      }
-    },
+    drain: (queueUrl) => receiveAll(client, queueUrl, { remove: true }),
     close() {
       client.destroy();
       return new Promise((resolve) => {
@@ -72,6 +52,41 @@ export async function startTestSqs(queueNames: readonly string[] = ['events']): 
       });
     },
   };
+}
+
+/**
+ * Receives every message now visible in a queue, attributes included, the way Lambda's poller does.
+ * `remove`: delete each batch once received (the queue is empty after); otherwise the messages stay
+ * out of sight for `visibilityTimeout` seconds, so each is received once.
+ */
+export async function receiveAll(
+  client: SQSClient,
+  queueUrl: string,
+  options: { remove: boolean; visibilityTimeout?: number },
+): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: options.visibilityTimeout ?? 600,
+        MessageAttributeNames: ['All'],
+        AttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return all;
+    all.push(...Messages);
+    if (options.remove) {
+      await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+    }
+  }
 }
 
 /** An SDK client for a local endpoint, with dummy credentials (nothing here talks to AWS). */

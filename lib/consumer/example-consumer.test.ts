@@ -3,7 +3,6 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
-  ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../infra/schema/fixture-events.ts';
 import { type LocalRun, startLocalRun } from '../../infra/local/local-run.ts';
 import { loadFixtures } from '../../infra/testing/fixtures.ts';
-import { testSqsClient } from '../../infra/testing/sqs.ts';
+import { receiveAll, testSqsClient } from '../../infra/testing/sqs.ts';
 import { SOURCE_NAMES } from '../events/cloud-event.ts';
 import { createExampleConsumer, describeEvent } from './example-consumer.ts';
 import { parseEventRecord } from './parse-record.ts';
@@ -37,21 +36,8 @@ afterAll(async () => {
 });
 
 /** Every message now visible, received the way Lambda's SQS poller does (attributes included). */
-async function receiveAll(): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 30,
-        AttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return messages;
-    messages.push(...Messages);
-  }
+function receiveVisible(): Promise<Message[]> {
+  return receiveAll(sqs, queueUrl, { remove: false, visibilityTimeout: 30 });
 }
 
 /** An SQS message as the record Lambda hands to a function subscribed to the queue. */
@@ -96,7 +82,7 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
       }
     }
     const stray = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"hello":"not an event"}' }));
-    const messages = await receiveAll();
+    const messages = await receiveVisible();
     expect(messages).toHaveLength(ids.length + 1);
 
     // Act: batches of 10, as `batchSize: 10` in serverless.yml.
@@ -124,7 +110,7 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       }
     }
-    const again = await receiveAll();
+    const again = await receiveVisible();
     expect(again.map((message) => message.MessageId)).toEqual([stray.MessageId]);
     expect(Number(again[0]?.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(1);
   });
@@ -132,7 +118,7 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
   it('hands over the message attributes that filters use (source, type, status)', async () => {
     const fixture = loadFixtures('bk-job').find((f) => f.name === 'bkjob-json-failed');
     await fetch(`${run.url}/callbacks/bk-job`, { method: 'POST', headers: { 'content-type': fixture?.contentType ?? '' }, body: fixture?.body ?? '' });
-    const [message] = (await receiveAll()).filter((m) => !m.Body?.includes('hello'));
+    const [message] = (await receiveVisible()).filter((m) => !m.Body?.includes('hello'));
     const record = toRecord(message ?? {});
     const event = parseEventRecord(record);
     expect(record.messageAttributes).toEqual({

@@ -9,19 +9,14 @@
 import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type HttpFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { type TestSqs, receiveAll, startTestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
 import type { SourceName } from '../events/cloud-event.ts';
 import { QuarantineRecordSchema, createSqsQuarantine, rawBodyOf } from '../queue/quarantine.ts';
@@ -594,27 +589,8 @@ function checkAnswer(response: APIGatewayProxyStructuredResultV2, allowed: Reado
 // ---------------------------------------------------------------------------------------------
 
 /** Receives and deletes every message now in the queue. */
-async function takeAll(client: SQSClient, queueUrl: string): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 600,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return all;
-    all.push(...Messages);
-    await client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
-      }),
-    );
-  }
+function takeAll(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  return receiveAll(client, queueUrl, { remove: true });
 }
 
 /** A real `gc()` (V8's own), so heap numbers compare live objects and not pending garbage. */
