@@ -1,9 +1,8 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { loadFixtures } from '../testing/fixtures.ts';
-import { testSqsClient } from '../testing/sqs.ts';
+import { receiveAll as receiveMessages, testSqsClient } from '../testing/sqs.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
 
 // End to end as a user runs it: real HTTP into the local server, the real handler, a real
@@ -16,19 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => run.close());
 
-async function receiveAll() {
-  const endpoint = run.sqsEndpoint ?? '';
-  const client = testSqsClient(endpoint);
-  const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: run.queueUrls.EventsQueue, MaxNumberOfMessages: 10, VisibilityTimeout: 300 }),
-    );
-    if (Messages.length === 0) break;
-    bodies.push(...Messages.map((m) => m.Body ?? ''));
-  }
+async function receiveAll(): Promise<string[]> {
+  const client = testSqsClient(run.sqsEndpoint ?? '');
+  const messages = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: false, visibilityTimeout: 300 });
   client.destroy();
-  return bodies;
+  return messages.map((m) => m.Body ?? '');
 }
 
 describe('npm start: HTTP to the queue', () => {
