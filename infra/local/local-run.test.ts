@@ -3,6 +3,9 @@ import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { loadFixtures } from '../testing/fixtures.ts';
 import { receiveAll as receiveMessages, testSqsClient } from '../testing/sqs.ts';
+import { SOURCES } from '../../lib/sources/registry.ts';
+import type { Source } from '../../lib/sources/source.ts';
+import { replayQuarantine } from '../replay.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
 
 // End to end as a user runs it: real HTTP into the local server, the real handler, a real
@@ -96,5 +99,36 @@ describe('npm start: HTTP to the queue', () => {
   it('answers 404 for a path no function serves, 405 for GET', async () => {
     expect((await fetch(`${run.url}/nowhere`, { method: 'POST', body: '{}' })).status).toBe(404);
     expect((await fetch(`${run.url}/callbacks/bk-job`)).status).toBe(405);
+  });
+
+  it('quarantines an authenticated bad callback, and npm run replay recovers it after a fix', async () => {
+    const client = testSqsClient(run.sqsEndpoint ?? '');
+    const quarantineUrl = run.queueUrls.QuarantineQueue ?? '';
+    const eventsUrl = run.queueUrls.EventsQueue ?? '';
+    // What the earlier tests' bad bodies left there (every one of them was kept).
+    await receiveMessages(client, quarantineUrl, { remove: true });
+    const body = '{"job_instance_id":"77x","status":3}';
+    const response = await fetch(`${run.url}/callbacks/bk-job?team=ops`, { method: 'POST', body });
+    expect(response.status).toBe(422);
+    try {
+      // The current code still refuses it: it stays quarantined.
+      const before = await replayQuarantine({ client, quarantineUrl, eventsUrl });
+      expect([before.replayed, before.failing.length]).toEqual([0, 1]);
+      // A fix that reads the id's digits: now it becomes an event with its labels.
+      const fixed: Source = {
+        ...SOURCES['bk-job'],
+        route: (path) => {
+          const route = SOURCES['bk-job'].route(path);
+          return route && { toDraft: (decoded, context) => route.toDraft(JSON.parse(JSON.stringify(decoded).replace('"77x"', '77')), context) };
+        },
+      };
+      const after = await replayQuarantine({ client, quarantineUrl, eventsUrl, sources: { ...SOURCES, 'bk-job': fixed } });
+      expect([after.replayed, after.failing.length]).toEqual([1, 0]);
+      const [event] = (await receiveAll()).map((b) => JSON.parse(b));
+      expect(event).toMatchObject({ subject: '77', data: { labels: { team: 'ops' }, raw: { body } } });
+      expect(await receiveMessages(client, quarantineUrl, { remove: false })).toEqual([]);
+    } finally {
+      client.destroy();
+    }
   });
 });
