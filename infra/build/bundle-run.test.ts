@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpEvent } from '../local/http-event.ts';
+import { SERVICE_DIR, loadServiceConfig } from '../local/service-config.ts';
+import { loadFixture } from '../testing/fixtures.ts';
+import { type TestSqs, startTestSqs } from '../testing/sqs.ts';
+// @ts-expect-error: a plain JavaScript module shared with the Serverless plugin.
+import { bundleOptions } from './bundle.mjs';
+
+// What `sls deploy` ships, run as Lambda runs it: each function's bundle, built with the options the
+// Serverless plugin uses, imported by a fresh `node` (no TypeScript loader, nothing but the bundle)
+// and invoked with an HTTP API event; the event must land in a real local queue.
+
+const CASES = [
+  { fn: 'bkJob', source: 'bk-job', fixture: 'bkjob-json-failed', path: '/callbacks/bk-job' },
+  { fn: 'tencentCi', source: 'tencent-ci', fixture: 'ci-workflowfinish-xml', path: '/callbacks/tencent-ci' },
+  { fn: 'thain', source: 'thain', fixture: 'thain-flow-error', path: '/callbacks/thain/flow' },
+] as const;
+
+let dir: string;
+let sqs: TestSqs;
+let queueUrl: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jobhooks-bundles-'));
+  sqs = await startTestSqs(['events']);
+  queueUrl = await sqs.queueUrl('events');
+}, 60_000);
+afterAll(async () => {
+  await sqs.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('deployed bundles', () => {
+  it('cover every callback function of serverless.yml', () => {
+    const served = loadServiceConfig().functions.filter((fn) => fn.url).map((fn) => fn.name);
+    expect([...served].sort()).toEqual(CASES.map((c) => c.fn).sort());
+  });
+
+  it.each(CASES)('$fn: the bundle alone answers 200 and its event is in the queue', async ({ fn, source, fixture, path }) => {
+    const spec = loadServiceConfig().functions.find((f) => f.name === fn);
+    if (!spec) throw new Error(`no function ${fn}`);
+    const outfile = join(dir, `${fn}.mjs`);
+    const result = await build({ ...bundleOptions(join(SERVICE_DIR, `${spec.module}.ts`), outfile), write: false });
+    await writeFile(outfile, result.outputFiles?.[0]?.contents ?? '');
+    const sample = loadFixture(source, fixture);
+    const event = createHttpEvent({ body: sample.body, contentType: sample.contentType, path, query: 'team=ops' });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { ${spec.export}: handler } = await import(process.argv[1]);
+         const response = await handler(JSON.parse(process.argv[2]), {});
+         process.stdout.write('\\n' + JSON.stringify(response));`,
+        outfile,
+        JSON.stringify(event),
+      ],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH,
+          QUEUE_URL: queueUrl,
+          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          LOG_LEVEL: 'silent',
+        },
+      },
+    );
+    const response = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(response.statusCode).toBe(200);
+    const [message] = await sqs.drain(queueUrl);
+    expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({ id: JSON.parse(response.body).id, source, data: { labels: { team: 'ops' } } });
+  }, 60_000);
+});
