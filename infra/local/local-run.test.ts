@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { loadFixtures } from '../testing/fixtures.ts';
-import { receiveAll as receiveMessages, testSqsClient } from '../testing/sqs.ts';
+import { receiveAll as receiveMessages, startTestSqs, testSqsClient } from '../testing/sqs.ts';
 import { SOURCES } from '../../lib/sources/registry.ts';
 import type { Source } from '../../lib/sources/source.ts';
 import { replayQuarantine } from '../replay.ts';
@@ -129,6 +129,30 @@ describe('npm start: HTTP to the queue', () => {
       expect(await receiveMessages(client, quarantineUrl, { remove: false })).toEqual([]);
     } finally {
       client.destroy();
+    }
+  });
+
+  it('with QUEUE_URL set, sends to that queue and starts no embedded one', async () => {
+    const external = await startTestSqs(['external-events']);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SQS: external.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const queueUrl = await external.queueUrl('external-events');
+    const other = await startLocalRun({ port: 0, queueUrl });
+    try {
+      expect(other.sqsEndpoint).toBeUndefined();
+      const response = await fetch(`${other.url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":9,"status":3}' });
+      expect(response.status).toBe(200);
+      const [message] = await external.drain(queueUrl);
+      expect(JSON.parse(message?.Body ?? '{}').subject).toBe('9');
+    } finally {
+      await other.close();
+      await external.close();
+      process.env = saved;
     }
   });
 });

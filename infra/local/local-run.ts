@@ -147,8 +147,12 @@ function queueArn(config: ServiceConfig, logicalId: string): string {
   return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queue.name}`;
 }
 
+let runs = 0;
+
 async function importHandler(fn: ServiceFunction): Promise<Handler> {
-  const module: Record<string, unknown> = await import(`${SERVICE_DIR}/${fn.module}.ts`);
+  // A fresh module instance per run, as a fresh Lambda container: each builds its queue client
+  // from the environment this run set.
+  const module: Record<string, unknown> = await import(`${SERVICE_DIR}/${fn.module}.ts?run=${++runs}`);
   const handler = module[fn.export];
   if (typeof handler !== 'function') throw new Error(`${fn.module}.ts exports no ${fn.export}()`);
   return (event) => Promise.resolve(handler(event, {}));
