@@ -33,6 +33,8 @@ export interface SqsQueueOptions {
  */
 export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
   return new SQSClient({
+    // Resolve the middleware stack once per command type instead of on every send.
+    cacheMiddleware: true,
     ...overrides,
     maxAttempts: QUEUE_TIMEOUTS.maxAttempts,
     retryMode: 'standard',
@@ -59,7 +61,7 @@ export interface OutgoingMessage {
  * one place that talks SendMessage, for events and quarantined callbacks alike.
  */
 export async function sendMessage(client: SQSClient, queueUrl: string, message: OutgoingMessage): Promise<void> {
-  await client.send(
+  const sent = client.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: message.body,
@@ -71,7 +73,29 @@ export async function sendMessage(client: SQSClient, queueUrl: string, message: 
         MessageDeduplicationId: message.deduplicationId.slice(0, 128),
       }),
     }),
-    { abortSignal: AbortSignal.timeout(QUEUE_TIMEOUTS.totalMs) },
+  );
+  await withinDeadline(sent, QUEUE_TIMEOUTS.totalMs);
+}
+
+/**
+ * Settles with `work`, or rejects once `ms` have passed. Each attempt is already cut at `requestMs`
+ * and the attempts are counted, so this only guards the sum (backoff included). It is not an
+ * AbortSignal: an options argument to `client.send` would disable the client's middleware cache,
+ * which saves a stack resolution on every send.
+ */
+function withinDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`SQS did not answer within ${ms} ms`)), ms);
+  });
+  // A late outcome after the deadline has nobody to tell; it must not become an unhandled rejection.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).then(
+    () => clearTimeout(timer),
+    (error: unknown) => {
+      clearTimeout(timer);
+      throw error;
+    },
   );
 }
 
