@@ -193,6 +193,14 @@ describe('sls package template', () => {
     }
   });
 
+  it('hands the functions HTTP API payload 2.0, the event shape the handler reads', () => {
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(integrations).length).toBeGreaterThan(0);
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    }
+  });
+
   it('outputs the queue URL and ARN', () => {
     template.hasOutput('EventsQueueUrl', { Value: { Ref: 'EventsQueue' } });
     template.hasOutput('EventsQueueArn', { Value: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } });
