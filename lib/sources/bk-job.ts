@@ -29,21 +29,19 @@ export const BK_JOB_STATUS: Readonly<Record<number, Status>> = {
  * An id as bk-job sends it (a Java `long`): a JSON integer, or its exact digits when it is past 2^53
  * (the JSON decoder keeps those as text). Always read as the decimal string, never rounded.
  */
-const IdSchema = v.pipe(
-  v.union(
-    [
-      v.pipe(v.number(), v.safeInteger(), v.transform(String)),
-      v.pipe(v.string(), v.regex(/^-?\d{1,20}$/)),
-    ],
-    'expected an integer id',
-  ),
+const IdSchema = v.union(
+  [
+    v.pipe(v.number(), v.safeInteger(), v.transform(String)),
+    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id')),
+  ],
+  'expected an integer id',
 );
 
 /** A status code: an integer (a form body carries it as digits). Unknown values are kept. */
 const StatusCodeSchema = v.union(
   [
     v.pipe(v.number(), v.safeInteger()),
-    v.pipe(v.string(), v.regex(/^-?\d{1,9}$/), v.transform(Number)),
+    v.pipe(v.string(), v.regex(/^-?\d{1,9}$/, 'expected an integer status code'), v.transform(Number)),
   ],
   'expected an integer status code',
 );
@@ -60,14 +58,12 @@ const StepInstanceSchema = v.object({
  *   is accepted too).
  * @example {"job_instance_id":12345,"status":3,"step_instances":[{"step_instance_id":16271,"status":3}]}
  */
-export const BkJobCallbackSchema = v.pipe(
-  v.looseObject({
-    job_instance_id: IdSchema,
-    status: StatusCodeSchema,
-    step_instances: v.optional(v.array(StepInstanceSchema)),
-    step_instance_list: v.optional(v.array(StepInstanceSchema)),
-  }),
-);
+export const BkJobCallbackSchema = v.looseObject({
+  job_instance_id: IdSchema,
+  status: StatusCodeSchema,
+  step_instances: v.optional(v.array(StepInstanceSchema)),
+  step_instance_list: v.optional(v.array(StepInstanceSchema)),
+});
 /** A valid bk-job callback. */
 export type BkJobCallback = v.InferOutput<typeof BkJobCallbackSchema>;
 

@@ -60,7 +60,7 @@ function expected(what: string): (issue: v.BaseIssue<unknown>) => string {
  */
 const ThainIdSchema = v.union(
   [
-    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/)),
+    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id (decimal digits)')),
     v.pipe(v.number(), v.safeInteger(), v.transform(String)),
   ],
   expected('an integer id'),
@@ -69,7 +69,7 @@ const ThainIdSchema = v.union(
 /** A status code: decimal digits in a form body (a number in JSON). Any integer is taken; unknown ones map to `unknown`. */
 const ThainCodeSchema = v.union(
   [
-    v.pipe(v.string(), v.regex(/^-?\d{1,9}$/), v.transform(Number)),
+    v.pipe(v.string(), v.regex(/^-?\d{1,9}$/, 'expected an integer status code (decimal digits)'), v.transform(Number)),
     v.pipe(v.number(), v.safeInteger()),
   ],
   expected('an integer status code'),
