@@ -63,7 +63,7 @@ export function defineRoute<const S extends v.GenericSchema>(spec: {
   return {
     toDraft(decoded, context) {
       if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
-        const received = Array.isArray(decoded) ? 'an array' : typeof decoded;
+        const received = Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded;
         const line = `(body): expected an object, received ${received}`;
         throw new InvalidPayloadError(`${spec.what} is not valid: ${line}`, [line]);
       }
