@@ -12,7 +12,7 @@ export interface AccessPolicy {
 }
 
 /** `bk-job` → `BK_JOB`: the suffix of a source's environment variables. */
-export function environmentSuffix(source: SourceName): string {
+function environmentSuffix(source: SourceName): string {
   return source.toUpperCase().replaceAll('-', '_');
 }
 
