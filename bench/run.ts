@@ -26,8 +26,6 @@ for (const key of Object.keys(process.env)) {
   if (/^(QUEUE_URL|QUARANTINE_QUEUE_URL|TOKENS_|ALLOW_CIDRS_)/.test(key)) delete process.env[key];
 }
 process.env.LOG_LEVEL = 'silent';
-// Lambda runs Node 22+; the SDK's notice about an older local Node says nothing about the bench.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** One line of the table. `budget` undefined: reported only. */
 interface Row {

@@ -9,7 +9,6 @@ import { createHttpEvent } from '../local/http-event.ts';
 import { SERVICE_DIR, loadServiceConfig } from '../local/service-config.ts';
 import { loadFixture } from '../testing/fixtures.ts';
 import { type TestSqs, startTestSqs } from '../testing/sqs.ts';
-// @ts-expect-error: a plain JavaScript module shared with the Serverless plugin.
 import { bundleOptions } from './bundle.mjs';
 
 // What `sls deploy` ships, run as Lambda runs it: each function's bundle, built with the options the
@@ -70,7 +69,6 @@ describe('deployed bundles', () => {
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           LOG_LEVEL: 'silent',
         },
       },

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { zip } from './zip.mjs';
 
 /** The Lambda runtime the bundles target (keep in step with `provider.runtime`). */
-export const NODE_TARGET = 'node22';
+export const NODE_TARGET = 'node24';
 
 /**
  * ESM bundles that contain CommonJS (the AWS SDK) need `require`; this banner gives them one.

@@ -2,8 +2,6 @@ import { setLogWriter } from '../../lib/http/log.ts';
 import { DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
-// Lambda runs Node 22+; the SDK's notice about an older local Node says nothing about the deployment.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Under load a write per line costs a system call each (stdout to a file or pipe is synchronous):
 // lines are gathered and written once per turn of the event loop.
 let pending = '';
