@@ -98,27 +98,29 @@ const JOB_FIELDS = [
   'Workflow',
 ] as const;
 
-/** What says which object a job read: lifted from the first node that has it. */
-const INPUT_FIELDS = ['Object', 'BucketId', 'Region', 'CosHeaders'] as const;
-
 /**
  * The input object (key, bucket, region) and its upload headers, from wherever the job type puts
- * them: `JobsDetail.Input` (media and document jobs), else `JobsDetail.Operation.Input` (Tts and
- * other audio jobs), else the job's `Workflow`. Each is taken from the first of these that has it
- * and removed there; what is left of each node is returned in the same order.
+ * them: `JobsDetail.Input` (media, document and file jobs), else `JobsDetail.Operation.Input` (Tts
+ * and other audio jobs), else the job's `Workflow`. Each is taken from the first of these nodes that
+ * has it and removed there, so it is in the event once; what is left of each node is returned in the
+ * same order. The bucket is `BucketId`, or `Bucket` where the input names it so (file jobs).
  */
 function inputOf(nodes: readonly (CiNode | undefined)[]) {
-  const found: Partial<Record<(typeof INPUT_FIELDS)[number], CiValue>> = {};
+  const found: Partial<Record<'Object' | 'Region' | 'CosHeaders' | 'Bucket', CiValue>> = {};
   const rests = nodes.map((node) => {
-    const missing = INPUT_FIELDS.filter((name) => found[name] === undefined);
-    const { picked, rest } = split(node, missing);
-    Object.assign(found, picked);
+    const bucketName = node && Object.hasOwn(node, 'BucketId') ? 'BucketId' : 'Bucket';
+    const wanted = (['Object', 'Region', 'CosHeaders'] as const).filter((name) => found[name] === undefined);
+    const { picked, rest } = split(node, found.Bucket === undefined ? [...wanted, bucketName] : wanted);
+    const { BucketId, Bucket, ...others } = picked;
+    Object.assign(found, others);
+    const bucket = BucketId ?? Bucket;
+    if (bucket !== undefined) found.Bucket ??= bucket;
     return rest;
   });
   return {
     located: {
       object: asText(found.Object),
-      bucketId: asText(found.BucketId),
+      bucketId: asText(found.Bucket),
       region: asText(found.Region),
       cosHeaders: cosHeadersOf(found.CosHeaders),
     },
