@@ -161,34 +161,45 @@ function jobFields(job: CiTaskFinish['JobsDetail'][number], node: CiNode | undef
 }
 
 /**
- * `TaskFinish`: one job finished. The contract is one event per callback; every sample carries one
- * job, but the Go SDK also models a list. With several, the event describes the first job
- * (subject, status, fields) and `data.otherJobs` holds the others, each with its own status.
+ * The jobs of a callback's `JobsDetail`: the first, which the event describes (`fields` of it are
+ * the event's own), and the others, each as `fields` plus its own state, status and message. The
+ * contract is one event per callback; every sample carries one job, but the Go SDK also models a list.
  */
-export function jobDraft(tree: CiNode, eventName: string, legacyFormat: boolean): EventDraft {
-  const callback = parse(CiTaskFinishSchema, tree);
+export function jobsOf<J extends { readonly State: string; readonly Message?: string | undefined }, F extends object>(
+  tree: CiNode,
+  jobs: readonly J[],
+  fields: (job: J, node: CiNode | undefined) => F,
+) {
   const nodes = asList(tree.JobsDetail).map(asNode);
-  const [first, ...others] = callback.JobsDetail.map((job, index) => ({ job, node: nodes[index] }));
+  const [first, ...others] = jobs.map((job, index) => ({ job, node: nodes[index] }));
   if (!first) throw new Error('unreachable: the schema requires one job');
   const otherJobs = others.map(({ job, node }) => ({
-    ...jobFields(job, node),
+    ...fields(job, node),
     state: job.State,
     status: ciStatus(job.State),
     message: job.Message || undefined,
   }));
   return {
+    first: first.job,
+    fields: fields(first.job, first.node),
+    ...(otherJobs.length > 0 && { otherJobs }),
+  };
+}
+
+/**
+ * `TaskFinish`: one job finished. With several jobs in one callback, the event describes the first
+ * (subject, status, fields) and `data.otherJobs` holds the others.
+ */
+export function jobDraft(tree: CiNode, eventName: string, legacyFormat: boolean): EventDraft {
+  const { first, fields, otherJobs } = jobsOf(tree, parse(CiTaskFinishSchema, tree).JobsDetail, jobFields);
+  return {
     type: 'tencentci.job.finished',
-    subject: first.job.JobId,
-    time: toUtcRfc3339(first.job.EndTime),
-    status: ciStatus(first.job.State),
-    sourceStatus: first.job.State,
-    message: first.job.Message || undefined,
-    extra: {
-      eventName,
-      legacyFormat,
-      ...jobFields(first.job, first.node),
-      ...(otherJobs.length > 0 && { otherJobs }),
-    },
+    subject: first.JobId,
+    time: toUtcRfc3339(first.EndTime),
+    status: ciStatus(first.State),
+    sourceStatus: first.State,
+    message: first.Message || undefined,
+    extra: { eventName, legacyFormat, ...fields, otherJobs },
   };
 }
 

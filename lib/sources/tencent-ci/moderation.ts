@@ -1,12 +1,12 @@
 import * as v from 'valibot';
 import { toUtcRfc3339 } from '../../events/time.ts';
 import type { EventDraft } from '../source.ts';
+import { jobsOf } from './jobs.ts';
 import { ciStatus, utc } from './status.ts';
 import {
   type CiNode,
   Id,
   Text,
-  asList,
   asNode,
   asText,
   cosHeadersOf,
@@ -183,30 +183,15 @@ function detailFields(job: v.InferOutput<typeof ModerationJobSchema>, node: CiNo
  * event id, so each is its own event and a resend keeps its id.
  */
 export function moderationDetailDraft(tree: CiNode, eventName: string): EventDraft {
-  const callback = parse(CiModerationDetailSchema, tree);
-  const nodes = asList(tree.JobsDetail).map(asNode);
-  const [first, ...others] = callback.JobsDetail.map((job, index) => ({ job, node: nodes[index] }));
-  if (!first) throw new Error('unreachable: the schema requires one job');
-  const otherJobs = others.map(({ job, node }) => ({
-    ...detailFields(job, node),
-    state: job.State,
-    status: ciStatus(job.State),
-    message: job.Message || undefined,
-  }));
+  const { first, fields, otherJobs } = jobsOf(tree, parse(CiModerationDetailSchema, tree).JobsDetail, detailFields);
   return {
     type: 'tencentci.moderation.result',
-    subject: first.job.JobId,
-    time: toUtcRfc3339(first.job.CreationTime),
-    status: ciStatus(first.job.State),
-    sourceStatus: first.job.State,
-    message: first.job.Message || undefined,
-    extra: {
-      eventName,
-      legacyFormat: false,
-      form: 'detail',
-      ...detailFields(first.job, first.node),
-      ...(otherJobs.length > 0 && { otherJobs }),
-    },
+    subject: first.JobId,
+    time: toUtcRfc3339(first.CreationTime),
+    status: ciStatus(first.State),
+    sourceStatus: first.State,
+    message: first.Message || undefined,
+    extra: { eventName, legacyFormat: false, form: 'detail', ...fields, otherJobs },
     identity: tree,
   };
 }
