@@ -74,6 +74,11 @@ const EXPECTED: Record<string, Expected> = {
   'ci-concat-workflow-xml': job('j07f6263adf8a11eebdf419856486c0ab', '2024-03-12T10:33:20Z', 'succeeded', { tag: 'Concat', object: 'input/part1.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: ['Content-Type', 'x-cos-request-id', 'EventName', 'Size'] }),
   'ci-concat-xml': job('j07f6263adf8a11eebdf419856486c0ab', '2024-03-12T10:33:20Z', 'succeeded', { tag: 'Concat', object: 'input/part1.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
   'ci-digitalwatermark-xml': job('ja8de3b46f86011ec9452c1c27f56aaaa', '2024-04-11T10:39:08Z', 'succeeded', { tag: 'DigitalWatermark', object: 'input/film.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
+  'ci-dna-xml': job('j5e6f7a8b9c0d11efa0b1525400ac4455', '2024-05-05T01:01:20Z', 'succeeded', { tag: 'DNA', object: 'input/suspect.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
+  'ci-sdrtohdr-xml': job('j1a2b3c4d5e6f11efa0b1525400ac0011', '2024-05-01T01:02:10Z', 'succeeded', { tag: 'SDRtoHDR', object: 'input/sunset.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
+  'ci-segmentvideobody-xml': job('j4d5e6f7a8b9c11efa0b1525400ac3344', '2024-05-04T01:00:48Z', 'succeeded', { tag: 'SegmentVideoBody', object: 'input/dance.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
+  'ci-videoenhance-xml': job('j3c4d5e6f7a8b11efa0b1525400ac2233', '2024-05-03T01:05:00Z', 'succeeded', { tag: 'VideoEnhance', object: 'input/archive.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
+  'ci-videoprocess-xml': job('j2b3c4d5e6f7a11efa0b1525400ac1122', '2024-05-02T01:01:30Z', 'succeeded', { tag: 'VideoProcess', object: 'input/dim.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
   'ci-docprocess-xml-declaration-tabs': job('d89c4cf4adf8a11eeb1229f23e6c9963b', '2024-03-15T07:24:46Z', 'succeeded', { tag: 'DocProcess', object: '合同/2024/采购合同.docx', cosHeaders: [] }),
   'ci-extractdigitalwatermark-xml': job('j515a494af86111ecb8546d80f2baaaaa', '2024-04-11T10:42:54Z', 'succeeded', { tag: 'ExtractDigitalWatermark', object: 'output/film-wm.mp4', bucketId: 'media-1250000000', region: 'ap-chongqing', cosHeaders: [] }),
   'ci-filecompress-xml': job('faab0c1d2e3f411eeb0a1525400ab2233', '2024-04-20T02:00:12Z', 'succeeded', { tag: 'FileCompress', cosHeaders: [] }),
@@ -726,6 +731,7 @@ describe('tencent-ci jobs', () => {
     ['ci-vocalscore-xml', ['VocalScoreResult', 'PitchScore', 'SentenceScores'], 1],
     ['ci-imageocr-xml', ['Detection', 'TextDetections'], 1],
     ['ci-qualityestimate-xml', ['QualityEstimate', 'VqaPlusResult', 'DetailedResult'], 1],
+    ['ci-dna-xml', ['DnaResult', 'Detection', 'MatchDetail'], 1],
   ] as const)('%s: %j is a list of %i', async (name, path, length) => {
     const event = await eventOf(name);
     const value = path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? Object(node)[key] : undefined), event.data.operation);
