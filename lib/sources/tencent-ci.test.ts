@@ -668,6 +668,13 @@ describe('tencent-ci jobs', () => {
     });
   });
 
+  it('lifts a field only in the shape it takes, and leaves any other shape where CI put it', async () => {
+    const { events } = await post(job1('<Input><Object><Key>a.mp4</Key></Object><Region>ap-beijing</Region></Input><Operation><Output>none</Output></Operation>'));
+    expect(events[0]?.data).toMatchObject({ region: 'ap-beijing', input: { Object: { Key: 'a.mp4' } }, operation: { Output: 'none' } });
+    expect(events[0]?.data).not.toHaveProperty('object');
+    expect(events[0]?.data).not.toHaveProperty('output');
+  });
+
   it('keeps Code and the decoded Message of a failed job', async () => {
     const event = await eventOf('ci-transcode-failed-xml');
     expect(event.data).toMatchObject({

@@ -12,6 +12,8 @@ import {
   asNode,
   asText,
   cosHeadersOf,
+  isNode,
+  isText,
   parse,
   split,
   withChild,
@@ -108,10 +110,11 @@ const JOB_FIELDS = [
 function inputOf(nodes: readonly (CiNode | undefined)[]) {
   const found: Partial<Record<'Object' | 'Region' | 'CosHeaders' | 'Bucket', CiValue>> = {};
   const rests = nodes.map((node) => {
-    const bucketName = node && Object.hasOwn(node, 'BucketId') ? 'BucketId' : 'Bucket';
-    const wanted = (['Object', 'Region', 'CosHeaders'] as const).filter((name) => found[name] === undefined);
-    const { picked, rest } = split(node, found.Bucket === undefined ? [...wanted, bucketName] : wanted);
-    const { BucketId, Bucket, ...others } = picked;
+    const bucketName = node?.BucketId !== undefined ? 'BucketId' : 'Bucket';
+    const texts = (['Object', 'Region'] as const).filter((name) => found[name] === undefined);
+    const headers = split(node, found.CosHeaders === undefined ? ['CosHeaders'] : []);
+    const { picked, rest } = split(headers.rest, found.Bucket === undefined ? [...texts, bucketName] : texts, isText);
+    const { BucketId, Bucket, ...others } = { ...headers.picked, ...picked };
     Object.assign(found, others);
     const bucket = BucketId ?? Bucket;
     if (bucket !== undefined) found.Bucket ??= bucket;
@@ -136,7 +139,7 @@ function inputOf(nodes: readonly (CiNode | undefined)[]) {
  */
 function jobFields(job: CiTaskFinish['JobsDetail'][number], node: CiNode | undefined) {
   const { picked, rest: detail } = split(node, JOB_FIELDS);
-  const operation = split(asNode(picked.Operation), ['Output']);
+  const operation = split(asNode(picked.Operation), ['Output'], isNode);
   // The docs show one Workflow node; the Go SDK models a list: the first is the job's.
   const [workflow, ...otherWorkflows] = asList(picked.Workflow);
   const { located, rests } = inputOf([asNode(picked.Input), asNode(operation.rest?.Input), asNode(workflow)]);

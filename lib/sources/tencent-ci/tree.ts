@@ -100,6 +100,16 @@ export function toCiTree(decoded: unknown): CiNode {
   return tree;
 }
 
+/** Whether a value is text (a leaf), not a node or a list. */
+export function isText(value: CiValue): value is string {
+  return typeof value === 'string';
+}
+
+/** Whether a value is one node, not text or a list. */
+export function isNode(value: CiValue): value is CiNode {
+  return typeof value === 'object' && !Array.isArray(value);
+}
+
 /** A value as a node, or undefined when it is text or a list. */
 export function asNode(value: CiValue | undefined): CiNode | undefined {
   return typeof value === 'object' && !Array.isArray(value) ? value : undefined;
@@ -117,18 +127,20 @@ export function asText(value: CiValue | undefined): string | undefined {
 
 /**
  * Splits a node in two: the children named (lifted into the event's own fields) and the rest, as
- * received, or undefined when nothing is left. So each value the sender sent is in one place.
+ * received, or undefined when nothing is left. So each value the sender sent is in one place. A
+ * child that `accept` refuses (not the shape the event's field takes) stays in the rest.
  */
 export function split<const K extends string>(
   node: CiNode | undefined,
   names: readonly K[],
+  accept: (value: CiValue) => boolean = () => true,
 ): { readonly picked: Partial<Record<K, CiValue>>; readonly rest: CiNode | undefined } {
   const picked: Partial<Record<K, CiValue>> = Object.create(null);
   if (!node) return { picked, rest: undefined };
   const rest = newNode();
   let kept = false;
   for (const [key, value] of Object.entries(node)) {
-    if (isOneOf(key, names)) {
+    if (isOneOf(key, names) && accept(value)) {
       picked[key] = value;
     } else {
       rest[key] = value;
