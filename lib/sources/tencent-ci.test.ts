@@ -891,6 +891,17 @@ describe('events/tencent-ci.schema.json', () => {
     expect(validate(JSON.parse(JSON.stringify(event.data))), JSON.stringify(validate.errors)).toBe(true);
   });
 
+  it('describes a callback of several jobs and a moderation result with several', async () => {
+    for (const body of [
+      '{"EventName":"TaskFinish","JobsDetail":[{"JobId":"j1","State":"Success"},{"JobId":"j2","State":"Failed","Message":"m","Input":{"Object":"a"}}]}',
+      '{"EventName":"ReviewImage","JobsDetail":[{"JobId":"s1","State":"Success","Result":0},{"JobId":"s2","State":"Failed","Message":"m"}]}',
+    ]) {
+      const { events } = await post(body, 'application/json');
+      expect(events[0]?.data.otherJobs).toHaveLength(1);
+      expect(validate(events[0]?.data), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+
   it.each([
     ['a status outside the vocabulary', (d: Record<string, unknown>) => ({ ...d, status: 'done' })],
     ['a repeatable node that is not a list', (d: Record<string, unknown>) => ({ ...d, operation: { MediaResult: { OutputFile: { Md5Info: { Md5: 'm' } } } } })],
