@@ -45,18 +45,40 @@ export const TencentCiEventDataSchema = v.looseObject({
   code: v.optional(v.string()),
   workflowId: v.optional(v.string()),
   workflowName: v.optional(v.string()),
+  object: v.optional(v.string()),
+  bucketId: v.optional(v.string()),
+  region: v.optional(v.string()),
   cosHeaders: v.optional(cosHeaders),
+  form: v.optional(v.picklist(['detail', 'simple'])),
+  moderation: v.optional(
+    v.looseObject({
+      result: v.optional(v.string()),
+      verdict: v.picklist(['normal', 'sensitive', 'suspicious', 'unknown']),
+      label: v.optional(v.string()),
+      score: v.optional(v.string()),
+      categories: v.array(
+        v.looseObject({ name: v.string(), hitFlag: v.optional(v.string()), score: v.optional(v.string()), label: v.optional(v.string()) }),
+      ),
+    }),
+  ),
 });
 
 /**
  * A Tencent Cloud Infinite event: `tencentci.job.finished` (`subject` = JobId),
- * `tencentci.workflow.finished` (`subject` = RunId), or `tencentci.event.unknown` (an EventName
- * this project does not know, kept whole in `data.body`).
+ * `tencentci.workflow.finished` (`subject` = RunId; also a run under way, `data.status` running),
+ * `tencentci.moderation.result` (`subject` = JobId or trace_id; the verdict in `data.moderation`),
+ * or `tencentci.event.unknown` (an EventName this project does not know; the body is in
+ * `data.raw`).
  */
 export const TencentCiEventSchema = v.looseObject({
   ...envelope,
   source: v.literal('tencent-ci'),
-  type: v.picklist(['tencentci.job.finished', 'tencentci.workflow.finished', 'tencentci.event.unknown']),
+  type: v.picklist([
+    'tencentci.job.finished',
+    'tencentci.workflow.finished',
+    'tencentci.moderation.result',
+    'tencentci.event.unknown',
+  ]),
   data: TencentCiEventDataSchema,
 });
 /** A Tencent Cloud Infinite event. */

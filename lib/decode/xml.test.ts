@@ -107,6 +107,23 @@ describe('decodeXml: object keys', () => {
   });
 });
 
+describe('decodeXml: several top-level elements', () => {
+  it('reads them as if wrapped in <Response>, after the declaration, repeats as lists', () => {
+    expect(decodeXml('<EventName>WorkflowFinish</EventName><WorkflowExecution><RunId>r1</RunId></WorkflowExecution>')).toEqual({
+      Response: { EventName: 'WorkflowFinish', WorkflowExecution: { RunId: 'r1' } },
+    });
+    expect(decodeXml('<?xml version="1.0" encoding="utf-8"?>\n<A>1</A>\n<B/>\n<A>2</A>\n')).toEqual({
+      Response: { A: ['1', '2'], B: '' },
+    });
+    expect(decodeXml('<B/><A>1</A>')).toEqual({ Response: { B: '', A: '1' } });
+  });
+
+  it('does not count the implied root towards the depth limit', () => {
+    expect(() => decodeXml(`<x/>${nested(DECODE_LIMITS.maxDepth)}`)).not.toThrow();
+    expect(refusal(`<x/>${nested(DECODE_LIMITS.maxDepth + 1)}`).message).toMatch(/nests deeper than 64/);
+  });
+});
+
 describe('decodeXml: refusals', () => {
   it('refuses a billion-laughs DOCTYPE before parsing', () => {
     const lol = [
@@ -150,7 +167,9 @@ describe('decodeXml: refusals', () => {
     ['an undeclared entity', '<R><A>&nbsp;</A></R>', /undeclared entity "&nbsp;"/],
     ['a forbidden character reference', '<R><A>&#0;</A></R>', /invalid character reference/],
     ['a surrogate character reference', '<R><A>&#xD800;</A></R>', /invalid character reference/],
-    ['two root elements', '<R/><S/>', /one root element, found 2/],
+    ['text between two top-level elements', '<R>1</R>text<S/>', /Extra text at the end \(line 1, column 9\)/],
+    ['text after a self-closing first element', '<R/>text<S/>', /text between its top-level elements/],
+    ['two top-level elements, one malformed', '<R/>\n<S><T></S>', /line 2/],
     ['text only', 'hello', /.+/],
     ['an unclosed comment', '<R><!-- x</R>', /comment at line 1, column 4 is never closed/],
     ['an unclosed tag', '<R><A', /never closed/],

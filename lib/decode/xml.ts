@@ -61,7 +61,8 @@ const parser = new XMLParser({
  *   are decoded.
  * - Nesting deeper than {@link DECODE_LIMITS.maxDepth} is refused by a linear pre-scan, before any
  *   recursive code runs.
- * - Malformed XML is refused with what is wrong and where (line, column).
+ * - Malformed XML is refused with what is wrong and where (line, column). Two or more top-level
+ *   elements are read as if wrapped in one `<Response>` (see {@link withImpliedRoot}).
  * - Every leaf is a string, never a number: `<X/>`, `<X></X>` and whitespace-only text are `""`;
  *   attributes, comments and processing instructions are ignored; repeated siblings become a list.
  * - Objects have no prototype, so `__proto__` or `constructor` elements are plain own data.
@@ -69,27 +70,61 @@ const parser = new XMLParser({
 export function decodeXml(text: string): XmlElement {
   prescan(text);
   const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    const { msg, line, col } = valid.err;
-    throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`);
+  let roots = rootsOf(valid === true ? { text, implied: false } : withImpliedRoot(text, valid.err));
+  // The validator lets some bodies with several top-level elements through (when the first one is
+  // self-closing): the parser then drops any text between them, so they are read again, wrapped.
+  if (roots.length > 1) roots = rootsOf(withImpliedRoot(text, undefined));
+  const [root] = roots;
+  if (roots.length !== 1 || !root) {
+    throw new MalformedBodyError(`body is not well-formed XML: expected one root element, found ${roots.length}`);
   }
+  const { implied } = root;
+  if (implied && root.children.some((node) => (textOf(node) ?? '').trim() !== '')) {
+    throw new MalformedBodyError('body is not well-formed XML: text between its top-level elements');
+  }
+  const document = newElement();
+  // The implied root is not the sender's: it does not count towards the depth limit.
+  document[root.name] = buildValue(root.children, implied ? 0 : 1);
+  return document;
+}
+
+/** The top-level elements of well-formed markup, in order. */
+function rootsOf(markup: { text: string; implied: boolean }): Array<OrderedElement & { implied: boolean }> {
   let nodes: unknown;
   try {
-    nodes = parser.parse(text);
+    nodes = parser.parse(markup.text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MalformedBodyError(`body is not well-formed XML: ${reason}`, { cause: error });
   }
-  const roots = Array.isArray(nodes) ? nodes.flatMap((node) => elementOf(node) ?? []) : [];
-  const [root] = roots;
-  if (roots.length !== 1 || !root) {
-    throw new MalformedBodyError(
-      `body is not well-formed XML: expected one root element, found ${roots.length}`,
-    );
+  const top = Array.isArray(nodes) ? nodes : [];
+  return top.flatMap((node) => {
+    const element = elementOf(node);
+    return element ? [{ ...element, implied: markup.implied }] : [];
+  });
+}
+
+/** The root a document with several top-level elements is read under (Tencent CI's root). */
+export const IMPLIED_ROOT = 'Response';
+
+/** What fast-xml-parser's validator says is wrong, and where. */
+type ValidationFault = Exclude<ReturnType<typeof XMLValidator.validate>, true>['err'];
+
+/**
+ * The body with its top-level elements inside one {@link IMPLIED_ROOT}, after the XML declaration if
+ * there is one: a CI doc page prints a callback without its `<Response>` root. Only a body whose one
+ * fault is having several top-level elements is read so (`fault` is the validator's complaint, or
+ * undefined when it had none); any other fault is refused with what is wrong and where (line,
+ * column of the body as sent).
+ */
+function withImpliedRoot(text: string, fault: ValidationFault | undefined): { text: string; implied: boolean } {
+  if (fault === undefined || fault.msg === 'Multiple possible root nodes found.') {
+    const declaration = /^<\?xml\b[\s\S]*?\?>/.exec(text)?.[0] ?? '';
+    const wrapped = `${declaration}<${IMPLIED_ROOT}>${text.slice(declaration.length)}</${IMPLIED_ROOT}>`;
+    if (XMLValidator.validate(wrapped) === true) return { text: wrapped, implied: true };
   }
-  const document = newElement();
-  document[root.name] = buildValue(root.children, 1);
-  return document;
+  const { msg = 'not well-formed', line = 1, col = 1 } = fault ?? {};
+  throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`);
 }
 
 /**
