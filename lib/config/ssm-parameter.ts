@@ -23,7 +23,7 @@ function toBytes(data: SourceData): string | Buffer {
 }
 
 /** SHA-256 (or HMAC-SHA-256 with a key) in the shape the signer takes, from `node:crypto`. */
-class Sha256 {
+export class Sha256 {
   readonly #secret: string | Buffer | undefined;
   #hash: Hash | Hmac;
   constructor(secret?: SourceData) {
