@@ -211,7 +211,8 @@ async function serve(
   const handler = target && handlers.get(target.fn);
   if (!target || !handler) {
     response.writeHead(404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ error: `no route for ${request.method} ${url.pathname}` }));
+    // The answer does not repeat the path (a token put in it by mistake must not echo anywhere).
+    response.end(JSON.stringify({ error: 'no route serves this path: see the routes npm start printed' }));
     return;
   }
   const headers: Record<string, string> = {};

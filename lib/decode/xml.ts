@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { MalformedBodyError } from '../errors.ts';
 import { DECODE_LIMITS } from './limits.ts';
+import { describePosition, positionOf } from './position.ts';
 
 /** A decoded XML value: a leaf's text, an element's children by name, or repeated siblings. */
 export type XmlValue = string | XmlElement | XmlValue[];
@@ -71,21 +72,24 @@ export function decodeXml(text: string): XmlElement {
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`);
+    throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`, {
+      problem: 'xml-syntax',
+      at: { line, column: col },
+    });
   }
   let nodes: unknown;
   try {
     nodes = parser.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MalformedBodyError(`body is not well-formed XML: ${reason}`, { cause: error });
+    throw new MalformedBodyError(`body is not well-formed XML: ${reason}`, { cause: error, problem: 'xml-syntax' });
   }
   const roots = Array.isArray(nodes) ? nodes.flatMap((node) => elementOf(node) ?? []) : [];
   const [root] = roots;
   if (roots.length !== 1 || !root) {
-    throw new MalformedBodyError(
-      `body is not well-formed XML: expected one root element, found ${roots.length}`,
-    );
+    throw new MalformedBodyError(`body is not well-formed XML: expected one root element, found ${roots.length}`, {
+      problem: 'xml-roots',
+    });
   }
   const document = newElement();
   document[root.name] = buildValue(root.children, 1);
@@ -107,8 +111,10 @@ function prescan(text: string): void {
     } else if (text.startsWith('<![CDATA[', i)) {
       end = closing(text, ']]>', i, 'CDATA section');
     } else if (text.startsWith('<!', i)) {
+      const at = positionOf(text, i);
       throw new MalformedBodyError(
-        `XML markup declarations (<!DOCTYPE, <!ENTITY, ...) are refused: one starts at ${where(text, i)}`,
+        `XML markup declarations (<!DOCTYPE, <!ENTITY, ...) are refused: one starts at ${describePosition(at)}`,
+        { problem: 'xml-declaration', at },
       );
     } else if (text.startsWith('<?', i)) {
       end = closing(text, '?>', i, 'processing instruction');
@@ -118,9 +124,11 @@ function prescan(text: string): void {
     } else {
       end = endOfStartTag(text, i);
       if (text.charCodeAt(end - 2) !== 0x2f /* / */ && ++depth > DECODE_LIMITS.maxDepth) {
-        throw new MalformedBodyError(
-          `body nests deeper than ${DECODE_LIMITS.maxDepth} levels (at ${where(text, i)})`,
-        );
+        const at = positionOf(text, i);
+        throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels (at ${describePosition(at)})`, {
+          problem: 'too-deep',
+          at,
+        });
       }
     }
     i = text.indexOf('<', end);
@@ -130,7 +138,13 @@ function prescan(text: string): void {
 /** The index just past `terminator`, searched from `start`. */
 function closing(text: string, terminator: string, start: number, what: string): number {
   const at = text.indexOf(terminator, start + 2);
-  if (at < 0) throw new MalformedBodyError(`XML ${what} at ${where(text, start)} is never closed`);
+  if (at < 0) {
+    const position = positionOf(text, start);
+    throw new MalformedBodyError(`XML ${what} at ${describePosition(position)} is never closed`, {
+      problem: 'xml-syntax',
+      at: position,
+    });
+  }
   return at + terminator.length;
 }
 
@@ -147,14 +161,8 @@ function endOfStartTag(text: string, start: number): number {
       return i + 1;
     }
   }
-  throw new MalformedBodyError(`XML tag at ${where(text, start)} is never closed`);
-}
-
-/** `line L, column C` of an index, computed only when an error needs it. */
-function where(text: string, index: number): string {
-  const before = text.slice(0, index);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${index - before.lastIndexOf('\n')}`;
+  const at = positionOf(text, start);
+  throw new MalformedBodyError(`XML tag at ${describePosition(at)} is never closed`, { problem: 'xml-syntax', at });
 }
 
 /** A null-prototype object: assigning `__proto__` creates an own key, never a prototype. */
@@ -198,7 +206,7 @@ function textOf(node: unknown): string | undefined {
  */
 function buildValue(children: readonly unknown[], depth: number): XmlValue {
   if (depth > DECODE_LIMITS.maxDepth) {
-    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`);
+    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`, { problem: 'too-deep' });
   }
   let text = '';
   let element: XmlElement | undefined;
@@ -240,7 +248,7 @@ function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
     if (!whole.endsWith(';')) {
-      throw new MalformedBodyError(`body is not well-formed XML: unterminated entity "${whole}"`);
+      throw new MalformedBodyError(`body is not well-formed XML: unterminated entity "${whole}"`, { problem: 'xml-entity' });
     }
     const named = Object.hasOwn(NAMED_ENTITIES, name) ? NAMED_ENTITIES[name] : undefined;
     if (named !== undefined) return named;
@@ -249,6 +257,7 @@ function decodeEntities(text: string): string {
     if (!isXmlChar(code)) {
       throw new MalformedBodyError(
         `body is not well-formed XML: ${numeric ? 'invalid character reference' : 'undeclared entity'} "${whole}"`,
+        { problem: 'xml-entity' },
       );
     }
     return String.fromCodePoint(code);
