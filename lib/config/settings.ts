@@ -27,12 +27,12 @@ export const MAX_TOKEN_CHARS = 256;
 const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 
 /** `bk-job` → `BK_JOB`: the suffix of a source's variables. */
-export function environmentSuffix(source: SourceName): string {
+function environmentSuffix(source: SourceName): string {
   return source.toUpperCase().replaceAll('-', '_');
 }
 
 /** The variables one source reads (its tokens, where else its tokens may be, its allowlist). */
-export function accessVariables(source: SourceName): {
+function accessVariables(source: SourceName): {
   readonly tokens: string;
   readonly tokensParameter: string;
   readonly allowCidrs: string;
@@ -82,13 +82,13 @@ function parseToken(token: string): string {
 }
 
 /** A comma-separated token list; an item is named by its position, never by its content. */
-export const TokenListSchema = listSchema((_item, index) => `item ${index + 1}`, (token): string | { token: string } => {
+const TokenListSchema = listSchema((_item, index) => `item ${index + 1}`, (token): string | { token: string } => {
   const problem = parseToken(token);
   return problem === token ? { token } : problem;
 });
 
 /** A comma-separated list of IPv4/IPv6 addresses and CIDR blocks, each checked by {@link parseCidr}. */
-export const CidrListSchema = listSchema((item, index) => `item ${index + 1}${item === '' ? '' : ` ("${item}")`}`, parseCidr);
+const CidrListSchema = listSchema((item, index) => `item ${index + 1}${item === '' ? '' : ` ("${item}")`}`, parseCidr);
 
 /** An SSM parameter name as a full path (`/jobhooks/prod/thain-tokens`), the form IAM policies name. */
 const ParameterNameSchema = v.pipe(
@@ -135,7 +135,7 @@ const QueueUrlSchema = v.pipe(
  * Reads one variable with its schema. Unset or empty (what an empty deploy parameter becomes) is
  * undefined; anything else must pass, or a {@link ConfigError} names the variable and the problem.
  */
-export function readVariable<const S extends v.GenericSchema<string, unknown>>(
+function readVariable<const S extends v.GenericSchema<string, unknown>>(
   env: Environment,
   name: string,
   schema: S,

@@ -10,6 +10,12 @@ export function jsonErrorIndex(text: string): number {
   let expect: Expect = 'value';
   let i = 0;
   const afterValue = (): Expect => (open.length > 0 ? 'comma-or-end' : 'done');
+  /** Closes the innermost object or array at `i`. */
+  const close = (): void => {
+    open.pop();
+    i++;
+    expect = afterValue();
+  };
   for (;;) {
     while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
     if (i >= text.length) return expect === 'done' ? -1 : text.length;
@@ -28,9 +34,7 @@ export function jsonErrorIndex(text: string): number {
           i++;
           expect = top === '{' ? 'key' : 'value';
         } else if (c === (top === '{' ? '}' : ']')) {
-          open.pop();
-          i++;
-          expect = afterValue();
+          close();
         } else {
           return i;
         }
@@ -39,9 +43,7 @@ export function jsonErrorIndex(text: string): number {
       case 'key':
       case 'key-or-end':
         if (expect === 'key-or-end' && c === '}') {
-          open.pop();
-          i++;
-          expect = afterValue();
+          close();
           break;
         }
         if (c !== '"') return i;
@@ -52,9 +54,7 @@ export function jsonErrorIndex(text: string): number {
       case 'value':
       case 'value-or-end':
         if (expect === 'value-or-end' && c === ']') {
-          open.pop();
-          i++;
-          expect = afterValue();
+          close();
           break;
         }
         if (c === '{' || c === '[') {
