@@ -1,4 +1,4 @@
-import { createCallbackHandler } from '../lib/http/callback-handler.ts';
+import { initCallbackHandler } from '../lib/http/init-handler.ts';
 import { bkJob } from '../lib/sources/bk-job.ts';
 
-export const handler = createCallbackHandler(bkJob);
+export const handler = await initCallbackHandler(bkJob);

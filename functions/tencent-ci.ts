@@ -1,4 +1,4 @@
-import { createCallbackHandler } from '../lib/http/callback-handler.ts';
+import { initCallbackHandler } from '../lib/http/init-handler.ts';
 import { tencentCi } from '../lib/sources/tencent-ci.ts';
 
-export const handler = createCallbackHandler(tencentCi);
+export const handler = await initCallbackHandler(tencentCi);

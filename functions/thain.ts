@@ -1,4 +1,4 @@
-import { createCallbackHandler } from '../lib/http/callback-handler.ts';
+import { initCallbackHandler } from '../lib/http/init-handler.ts';
 import { thain } from '../lib/sources/thain.ts';
 
-export const handler = createCallbackHandler(thain);
+export const handler = await initCallbackHandler(thain);

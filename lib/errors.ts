@@ -16,21 +16,57 @@ export class CallbackError extends Error {
   }
 }
 
+/**
+ * What is wrong with an undecodable body, in a fixed vocabulary: the log says this instead of the
+ * parser's own words, which may quote the body.
+ */
+export type BodyProblem =
+  | 'empty'
+  | 'format-not-taken'
+  | 'encoding'
+  | 'json-syntax'
+  | 'form-syntax'
+  | 'form-escape'
+  | 'xml-syntax'
+  | 'xml-declaration'
+  | 'xml-entity'
+  | 'xml-roots'
+  | 'too-deep'
+  | 'too-many-fields';
+
+/** A place in the body: 1-based line and column (a column counts UTF-16 code units). */
+export interface BodyPosition {
+  readonly line: number;
+  readonly column: number;
+}
+
 /** 400: the body cannot be decoded at all (empty, truncated JSON, malformed XML, bad encoding). */
 export class MalformedBodyError extends CallbackError {
   override name = 'MalformedBodyError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(400, message, options);
+  /** What is wrong, for the log; `encoding` when the thrower did not say. */
+  readonly problem: BodyProblem;
+  /** Where the decoder stopped, when it knows. */
+  readonly at: BodyPosition | undefined;
+  constructor(message: string, options: { cause?: unknown; problem?: BodyProblem; at?: BodyPosition } = {}) {
+    super(400, message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.problem = options.problem ?? 'encoding';
+    this.at = options.at;
   }
 }
 
-/** 422: decoded, but not the shape this route takes; `issues` are `path: problem` lines. */
+/**
+ * 422: decoded, but not the shape this route takes. `issues` are `path: problem` lines for the
+ * caller; `fields` are the same paths with only schema-declared keys and indexes (any other key is
+ * `*`), for the log, which must not carry what the sender wrote.
+ */
 export class InvalidPayloadError extends CallbackError {
   override name = 'InvalidPayloadError';
   readonly issues: readonly string[];
-  constructor(message: string, issues: readonly string[]) {
+  readonly fields: readonly string[];
+  constructor(message: string, issues: readonly string[], fields: readonly string[] = ['(body)']) {
     super(422, message);
     this.issues = issues;
+    this.fields = fields;
   }
 }
 

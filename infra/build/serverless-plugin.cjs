@@ -10,6 +10,7 @@ class EsbuildBundles {
     this.log = log;
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
+      'before:aws:package:finalize:saveServiceState': () => this.checkRetention(),
       'before:deploy:function:packageFunction': () => this.bundleAll(options.function),
       'before:invoke:local:invoke': () => undefined,
     };
@@ -32,6 +33,33 @@ class EsbuildBundles {
       const fn = service.getFunction(result.name);
       fn.package = { ...fn.package, artifact: result.artifact };
       this.log?.info?.(`bundled ${result.name}: ${result.bundleBytes} bytes, ${result.zipBytes} zipped`);
+    }
+  }
+
+  /**
+   * Refuses a template whose queue settings would lose messages, with the parameter to change:
+   * a standard dead-letter queue keeps each message's original enqueue time, so it must keep
+   * messages well past the events queue's retention; the quarantine age alarm must fire before
+   * its messages expire.
+   */
+  checkRetention() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const seconds = (id, property) => Number(resources[id]?.Properties?.[property]);
+    const events = seconds('EventsQueue', 'MessageRetentionPeriod');
+    const deadLetters = seconds('EventsDeadLetterQueue', 'MessageRetentionPeriod');
+    const minDeadLetterLife = 4 * 24 * 3600;
+    // The framework's own error class: it prints the message alone, not a stack.
+    const Failure = this.serverless.classes.Error;
+    if (!(deadLetters - events >= minDeadLetterLife)) {
+      throw new Failure(
+        `eventRetentionSeconds is ${events}: at most ${deadLetters - minDeadLetterLife}, so that a dead letter stays ` +
+          `at least ${minDeadLetterLife / 86400} days in the dead-letter queue (which keeps ${deadLetters} s from the first enqueue)`,
+      );
+    }
+    const quarantine = seconds('QuarantineQueue', 'MessageRetentionPeriod');
+    const alarm = Number(resources.QuarantineAgeAlarm?.Properties?.Threshold);
+    if (!(alarm < quarantine)) {
+      throw new Failure(`quarantineAgeAlarmSeconds is ${alarm}: it must be below quarantineRetentionSeconds (${quarantine})`);
     }
   }
 }

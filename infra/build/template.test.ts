@@ -1,65 +1,43 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadServiceConfig, SERVICE_DIR } from '../local/service-config.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
+import { type Finding, type NagReport, runCdkNag } from './nag.ts';
+import { type RawTemplate, slsPackage } from './sls-package.ts';
 
 // The CloudFormation template exactly as `npx sls package` writes it, offline, no AWS account.
-interface RawResource {
-  Type: string;
-  Condition?: string;
-  DependsOn?: string | string[];
-  Properties?: Record<string, unknown>;
-}
-interface RawTemplate {
-  Conditions: Record<string, unknown>;
-  Resources: Record<string, RawResource>;
-  Outputs: Record<string, { Value: unknown; Condition?: string }>;
-}
-
+const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 let dir: string;
 let template: Template;
 let raw: RawTemplate;
 /** The same service packaged with every optional parameter set. */
 let withParams: RawTemplate;
-
-/** `sls package` into `out`, with `--param` pairs; returns the template it wrote. */
-async function slsPackage(out: string, params: Record<string, string> = {}): Promise<RawTemplate> {
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(SERVICE_DIR, 'node_modules', 'osls', 'bin', 'serverless.js'),
-      'package',
-      '--stage',
-      'test',
-      '--package',
-      out,
-      ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`),
-    ],
-    { cwd: SERVICE_DIR, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
-  );
-  return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
-}
+let nagDefault: NagReport;
+let nagWithParams: NagReport;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jobhooks-package-'));
-  // One after the other: both build into the service's .serverless folder.
+  // One after the other, and in this one test file only: the framework builds every package in the
+  // service's .serverless folder before it moves it to --package.
   raw = await slsPackage(join(dir, 'default'));
-  template = Template.fromJSON(raw);
   withParams = await slsPackage(join(dir, 'params'), {
-    exampleConsumer: 'true',
-    reservedConcurrency: '20',
-    alarmEmail: 'ops@example.com',
-    alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
-    oldestEventAlarmSeconds: '600',
-    serverErrorAlarmThreshold: '5',
-    httpApiRateLimit: '10',
-    httpApiBurstLimit: '20',
-    logRetentionDays: '90',
+      exampleConsumer: 'true',
+      reservedConcurrency: '20',
+      alarmEmail: 'ops@example.com',
+      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+      oldestEventAlarmSeconds: '600',
+      serverErrorAlarmThreshold: '5',
+      httpApiRateLimit: '10',
+      httpApiBurstLimit: '20',
+      logRetentionDays: '90',
+      kmsKeyArn: KMS_KEY,
+      bkJobTokensSsmName: '/jobhooks/test/bk-job-tokens',
+      thainTokensSsmName: '/jobhooks/test/thain-tokens',
   });
+  template = Template.fromJSON(raw);
+  [nagDefault, nagWithParams] = [await runCdkNag(raw, join(dir, 'default.json')), await runCdkNag(withParams, join(dir, 'params.json'))];
 }, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -147,12 +125,13 @@ describe('sls package template', () => {
   it('gives each function only its own token and allowlist variables, empty by default', () => {
     const variables = (fn: string) =>
       Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
-    expect(variables('BkJobLambdaFunction')).toEqual(['ALLOW_CIDRS_BK_JOB', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_BK_JOB']);
-    expect(variables('TencentCiLambdaFunction')).toEqual(['ALLOW_CIDRS_TENCENT_CI', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_TENCENT_CI']);
-    expect(variables('ThainLambdaFunction')).toEqual(['ALLOW_CIDRS_THAIN', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_THAIN']);
+    const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
+    expect(variables('BkJobLambdaFunction')).toEqual(own('BK_JOB'));
+    expect(variables('TencentCiLambdaFunction')).toEqual(own('TENCENT_CI'));
+    expect(variables('ThainLambdaFunction')).toEqual(own('THAIN'));
     expect(variables('ExampleConsumerLambdaFunction')).toEqual(['QUARANTINE_QUEUE_URL', 'QUEUE_URL']);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ TOKENS_THAIN: '', ALLOW_CIDRS_THAIN: '' }) },
+      Environment: { Variables: Match.objectLike({ TOKENS_THAIN: '', TOKENS_THAIN_SSM_NAME: '', ALLOW_CIDRS_THAIN: '' }) },
     });
   });
 
@@ -231,11 +210,11 @@ function referencesOf(value: unknown): string[] {
 const alarmTarget = (arn: string) => ({ 'Fn::If': ['UseAlarmTopicArn', arn, { Ref: 'AlarmTopic' }] });
 
 describe('sls package template: production settings', () => {
-  it('keeps every log group for logRetentionDays (30 by default)', () => {
+  it('keeps every log group (the functions\' and the HTTP API access log) for logRetentionDays (30 by default)', () => {
     const retention = (t: RawTemplate) =>
       Object.values(t.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup').map((r) => r.Properties?.RetentionInDays);
-    expect(retention(raw)).toEqual(functions.map(() => 30));
-    expect(retention(withParams)).toEqual(functions.map(() => 90));
+    expect(retention(raw)).toEqual([...functions.map(() => 30), 30]);
+    expect(retention(withParams)).toEqual([...functions.map(() => 90), 90]);
   });
 
   it.each([
@@ -315,7 +294,7 @@ describe('sls package template: production settings', () => {
 
   it('has every alarm notify the alarm topic when it fires and when it recovers', () => {
     const alarms = (t: RawTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms(raw)).toHaveLength(5 + callbackFunctions.length);
+    expect(alarms(raw)).toHaveLength(6 + callbackFunctions.length);
     for (const alarm of alarms(raw)) {
       expect(alarm.Properties?.AlarmActions).toEqual([alarmTarget('')]);
       expect(alarm.Properties?.OKActions).toEqual([alarmTarget('')]);
@@ -360,10 +339,10 @@ describe('sls package template: production settings', () => {
     });
   });
 
-  it.each(callbackFunctions.map((fn) => [fn.name] as const))('%s: reserves concurrency only when reservedConcurrency is set', (name) => {
+  it.each(callbackFunctions.map((fn) => [fn.name] as const))('%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is empty', (name) => {
     const reserved = (t: RawTemplate) => t.Resources[logicalName(name)]?.Properties?.ReservedConcurrentExecutions;
-    expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '', { Ref: 'AWS::NoValue' }] });
-    expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '10', { Ref: 'AWS::NoValue' }] });
+    expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['10', ''] }] });
     expect(reserved(withParams)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '20', { Ref: 'AWS::NoValue' }] });
     expect(withParams.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['20', ''] }] });
   });
@@ -457,5 +436,198 @@ describe('sls package template: the example consumer', () => {
     // Fn::If branches on the topic's own condition are fine: they never resolve to a missing topic.
     expect(dangling.filter((edge) => !edge.endsWith('-> AlarmTopic'))).toEqual([]);
     expect(conditional.get('AlarmTopic')).toBe('CreateAlarmTopic');
+  });
+});
+
+describe('sls package template: hardening', () => {
+  const queues = (t: RawTemplate) => Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+  const noValue = { Ref: 'AWS::NoValue' };
+
+  it('encrypts every queue: SQS-managed by default, with the KMS key when kmsKeyArn is set', () => {
+    expect(queues(raw).map(([id]) => id).sort()).toEqual(['EventsDeadLetterQueue', 'EventsQueue', 'QuarantineQueue']);
+    for (const [id, queue] of queues(raw)) {
+      expect(queue.Properties?.SqsManagedSseEnabled, id).toEqual({ 'Fn::If': ['UseSqsManagedSse', true, noValue] });
+      expect(queue.Properties?.KmsMasterKeyId, id).toEqual({ 'Fn::If': ['UseSqsManagedSse', noValue, ''] });
+    }
+    expect(raw.Conditions.UseSqsManagedSse).toEqual({ 'Fn::Equals': ['', ''] });
+    for (const [id, queue] of queues(withParams)) {
+      expect(queue.Properties?.KmsMasterKeyId, id).toEqual({ 'Fn::If': ['UseSqsManagedSse', noValue, KMS_KEY] });
+    }
+    expect(withParams.Conditions.UseSqsManagedSse).toEqual({ 'Fn::Equals': [KMS_KEY, ''] });
+  });
+
+  it('denies every queue request that does not use TLS', () => {
+    const policies = Object.values(raw.Resources).filter((r) => r.Type === 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(1);
+    const [policy] = policies;
+    expect(policy?.Properties?.Queues).toEqual(queues(raw).map(([id]) => ({ Ref: id })));
+    expect(policy?.Properties?.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyWithoutTls',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:*',
+          Resource: queues(raw).map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    });
+  });
+
+  it('lets only this stack\'s alarms publish to its alarm topic, only over TLS, encrypted with the KMS key when given', () => {
+    expect(raw.Resources.AlarmTopic?.Properties?.KmsMasterKeyId).toEqual({ 'Fn::If': ['HasKmsKey', '', noValue] });
+    expect(withParams.Resources.AlarmTopic?.Properties?.KmsMasterKeyId).toEqual({ 'Fn::If': ['HasKmsKey', KMS_KEY, noValue] });
+    expect(withParams.Conditions.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
+    const policy = raw.Resources.AlarmTopicPolicy;
+    expect(policy).toMatchObject({ Type: 'AWS::SNS::TopicPolicy', Condition: 'CreateAlarmTopic', Properties: { Topics: [{ Ref: 'AlarmTopic' }] } });
+    expect((policy?.Properties?.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Sid: 'CloudWatchAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:jobhooks-test-*' } },
+        },
+      },
+      {
+        Sid: 'DenyWithoutTls',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+    // Every alarm is named so that the policy lets it publish.
+    for (const alarm of Object.values(raw.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')) {
+      expect(String(alarm.Properties?.AlarmName)).toMatch(/^jobhooks-test-/);
+    }
+  });
+
+  it('writes an HTTP API access log with the route key, never the path or the query string', () => {
+    const settings = raw.Resources.HttpApiStage?.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ routeKey: '$context.routeKey', status: '$context.status', requestId: '$context.requestId', ip: '$context.identity.sourceIp' });
+    const variables = Object.values(format).flatMap((value) => value.match(/\$context\.[A-Za-z.]+/g) ?? []);
+    // Each variable is one that holds no part of the URL a sender registered.
+    for (const variable of variables) {
+      expect(variable).toMatch(/^\$context\.(requestId|requestTime|identity\.sourceIp|routeKey|status|responseLength|integrationLatency|integrationStatus|error\.message)$/);
+    }
+    expect(raw.Resources.HttpApiLogGroup?.Properties).toMatchObject({ LogGroupName: '/aws/http-api/jobhooks-test', RetentionInDays: 30 });
+  });
+
+  it('keeps dead letters longer than events: a standard dead-letter queue keeps the first enqueue time', () => {
+    const retention = (t: RawTemplate, id: string) => Number(t.Resources[id]?.Properties?.MessageRetentionPeriod);
+    expect(retention(raw, 'EventsQueue')).toBe(7 * 86400);
+    expect(retention(raw, 'EventsDeadLetterQueue')).toBe(14 * 86400);
+    expect(retention(raw, 'EventsDeadLetterQueue') - retention(raw, 'EventsQueue')).toBeGreaterThanOrEqual(4 * 86400);
+  });
+
+  it('refuses at package time an events retention that would leave dead letters less than 4 days', async () => {
+    await expect(slsPackage(join(dir, 'refused'), { eventRetentionSeconds: '1209600' })).rejects.toThrow(
+      /eventRetentionSeconds is 1209600: at most 864000/,
+    );
+    await expect(slsPackage(join(dir, 'refused'), { quarantineAgeAlarmSeconds: '1209600' })).rejects.toThrow(
+      /quarantineAgeAlarmSeconds is 1209600: it must be below quarantineRetentionSeconds/,
+    );
+  }, 60_000);
+
+  it('gives the example consumer a visibility timeout of at least six times its timeout plus its batching window', () => {
+    const consumerTimeout = Number(withParams.Resources.ExampleConsumerLambdaFunction?.Properties?.Timeout);
+    const batchingWindow = Number(withParams.Resources.ExampleConsumerEventSourceMappingSQSEventsQueue?.Properties?.MaximumBatchingWindowInSeconds);
+    expect(consumerTimeout).toBeGreaterThan(0);
+    expect(Number(raw.Resources.EventsQueue?.Properties?.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * consumerTimeout + batchingWindow);
+  });
+
+  it('alarms when a quarantined callback nears its expiry', () => {
+    expect(raw.Resources.QuarantineAgeAlarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['QuarantineQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 12 * 86400,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(Number(raw.Resources.QuarantineAgeAlarm?.Properties?.Threshold)).toBeLessThan(
+      Number(raw.Resources.QuarantineQueue?.Properties?.MessageRetentionPeriod),
+    );
+  });
+
+  it('lets the functions read exactly the SSM token parameters named, only when one is', () => {
+    const policy = (t: RawTemplate) => t.Resources.TokensParameterReadPolicy;
+    expect(policy(raw)).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'HasTokensParameters' });
+    expect(raw.Conditions.HasBkJobTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    const arn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` });
+    expect(policy(withParams)?.Properties).toEqual({
+      PolicyName: 'jobhooks-test-tokens-parameters',
+      Roles: [{ Ref: 'IamRoleLambdaExecution' }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'ssm:GetParameter',
+            Resource: [
+              { 'Fn::If': ['HasBkJobTokensParameter', arn('/jobhooks/test/bk-job-tokens'), noValue] },
+              { 'Fn::If': ['HasTencentCiTokensParameter', arn(''), noValue] },
+              { 'Fn::If': ['HasThainTokensParameter', arn('/jobhooks/test/thain-tokens'), noValue] },
+            ],
+          },
+        ],
+      },
+    });
+    expect(withParams.Conditions.HasTencentCiTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(withParams.Resources.BkJobLambdaFunction?.Properties?.Environment).toMatchObject({
+      Variables: { TOKENS_BK_JOB_SSM_NAME: '/jobhooks/test/bk-job-tokens', TOKENS_BK_JOB: '' },
+    });
+  });
+
+  it('lets the functions use the KMS key through SQS and SSM only, only when one is given', () => {
+    expect(raw.Resources.KmsKeyUsePolicy).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'HasKmsKey' });
+    expect(withParams.Resources.KmsKeyUsePolicy?.Properties?.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: KMS_KEY,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': [{ 'Fn::Sub': 'sqs.\${AWS::Region}.amazonaws.com' }, { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' }],
+            },
+          },
+        },
+      ],
+    });
+  });
+});
+
+describe('cdk-nag (AwsSolutions and Serverless packs) on the packaged template', () => {
+  // A real security linter, offline. Every finding is fixed, or suppressed beside its resource in
+  // serverless.yml (`Metadata.cdk_nag.rules_to_suppress`, generated resources through
+  // `resources.extensions`) with a written reason.
+  const list = (findings: readonly Finding[]) => findings.map((f) => `${f.severity} ${f.rule} on ${f.resource}`);
+
+  it('reports nothing that is not suppressed with a reason, with the default parameters', () => {
+    expect(list(nagDefault.open)).toEqual([]);
+  });
+
+  it('nor with every option set (KMS key, SSM token parameters, example consumer, alarm mail)', () => {
+    expect(list(nagWithParams.open)).toEqual([]);
+  });
+
+  it('holds no stale suppression: each silences a finding that is there', () => {
+    const unused = (report: NagReport) => {
+      const found = new Set(report.all.map((f) => `${f.resource} ${f.rule}`));
+      return report.suppressions.filter((s) => !found.has(s));
+    };
+    expect(unused(nagWithParams)).toEqual([]);
+    expect(unused(nagDefault)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
+import { MAX_LOG_LINE_BYTES, setLogWriter } from '../../lib/http/log.ts';
 import { loadFixtures } from '../testing/fixtures.ts';
 import { receiveAll as receiveMessages, startTestSqs, testSqsClient } from '../testing/sqs.ts';
 import { SOURCES } from '../../lib/sources/registry.ts';
@@ -154,5 +155,43 @@ describe('npm start: HTTP to the queue', () => {
       await external.close();
       process.env = saved;
     }
+  });
+
+  it('logs one bounded line per request, with no body, query value or path in any', async () => {
+    const marker = 'Mk9zQ';
+    const logged: string[] = [];
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'info';
+    setLogWriter((line) => logged.push(line));
+    const answers: string[] = [];
+    try {
+      const requests: Array<[string, string]> = [
+        [`/callbacks/bk-job?team=${marker}`, `{"job_instance_id":5,"status":3,"note":"${marker}"}`],
+        ['/callbacks/bk-job', `{"job_instance_id":${marker}}`],
+        ['/callbacks/tencent-ci', `<Response><${marker}></Response>`],
+        ['/callbacks/thain/job', `flowId=${marker}&flowExecutionId=1&code=2&message=`],
+        [`/callbacks/thain/${marker}`, 'flowId=1'],
+        [`/url/thain/${marker}?token=${marker}`, 'flowId=1'],
+        [`/url/bkJob/${marker}`, `{"${marker}":1}`],
+        [`/${marker}`, '{}'],
+      ];
+      for (const [path, body] of requests) {
+        const response = await fetch(`${run.url}${path}`, { method: 'POST', body });
+        answers.push(`${response.status} ${await response.text()}`);
+      }
+    } finally {
+      setLogWriter((line) => process.stdout.write(line));
+      process.env.LOG_LEVEL = level;
+    }
+    // Every request but the one no function serves reached a handler, which logged it once.
+    expect(logged).toHaveLength(7);
+    for (const line of logged) {
+      expect(line).not.toContain(marker);
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
+    }
+    // The 404 answers do not echo the path either.
+    for (const answer of answers.filter((a) => a.startsWith('404'))) expect(answer).not.toContain(marker);
+    expect(answers.filter((a) => a.startsWith('404'))).toHaveLength(3);
+    await receiveAll();
   });
 });

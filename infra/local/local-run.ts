@@ -38,6 +38,9 @@ export interface LocalRun {
   close(): Promise<void>;
 }
 
+/** The HTTP port of `npm start`. */
+export const DEFAULT_PORT = 3000;
+
 /** The embedded SQS port of `npm start`, so that `npm run replay` and consumers find it. */
 export const DEFAULT_SQS_PORT = 9324;
 
@@ -101,7 +104,13 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   // Only functions with an HTTP front door are served; a queue consumer has none.
   const served = config.functions.filter((fn) => fn.routes.length > 0 || fn.url);
   const handlers = new Map<string, Handler>();
-  for (const fn of served) handlers.set(fn.name, await importHandler(fn));
+  try {
+    for (const fn of served) handlers.set(fn.name, await importHandler(fn));
+  } catch (error) {
+    // A handler that cannot initialise (a malformed setting) stops the run; nothing is left running.
+    if (sqs) await closeServer(sqs);
+    throw error;
+  }
   const match = createRouter(served);
 
   const server = createServer((request, response) => {
@@ -115,7 +124,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+      server.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
@@ -202,7 +211,8 @@ async function serve(
   const handler = target && handlers.get(target.fn);
   if (!target || !handler) {
     response.writeHead(404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ error: `no route for ${request.method} ${url.pathname}` }));
+    // The answer does not repeat the path (a token put in it by mistake must not echo anywhere).
+    response.end(JSON.stringify({ error: 'no route serves this path: see the routes npm start printed' }));
     return;
   }
   const headers: Record<string, string> = {};

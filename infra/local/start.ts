@@ -1,5 +1,7 @@
+import { ConfigError, type LocalRunSettings, readLocalRunSettings } from '../../lib/config/settings.ts';
+import { SOURCE_NAMES } from '../../lib/events/cloud-event.ts';
 import { setLogWriter } from '../../lib/http/log.ts';
-import { DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
+import { DEFAULT_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
 // Under load a write per line costs a system call each (stdout to a file or pipe is synchronous):
@@ -16,20 +18,33 @@ function flush(): void {
 }
 setLogWriter(print);
 
-const started = performance.now();
-const port = Number(process.env.PORT ?? 3000);
-const run = await startLocalRun({
-  port,
-  queueUrl: process.env.QUEUE_URL,
-  sqsPort: Number(process.env.SQS_PORT ?? DEFAULT_SQS_PORT),
-  onEvent: (body, queueName) => print(`event -> ${queueName} ${body}\n`),
-}).catch((error: unknown) => {
-  const reason = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE'
-    ? `port ${port} (PORT) is in use: stop what holds it or pick another port`
-    : error instanceof Error ? error.message : String(error);
+/** Stops `npm start` with one line on stderr and exit code 1. */
+function stop(reason: string): never {
   process.stderr.write(`npm start: ${reason}\n`);
   process.exit(1);
-});
+}
+
+const started = performance.now();
+// Every setting is checked before anything starts; a malformed one stops here, named.
+let settings: LocalRunSettings;
+try {
+  settings = readLocalRunSettings(process.env, SOURCE_NAMES, { port: DEFAULT_PORT, sqsPort: DEFAULT_SQS_PORT });
+} catch (error) {
+  stop(error instanceof ConfigError ? error.message : String(error));
+}
+const { port } = settings;
+const run = await startLocalRun({
+  port,
+  queueUrl: settings.queueUrl,
+  sqsPort: settings.sqsPort,
+  onEvent: (body, queueName) => print(`event -> ${queueName} ${body}\n`),
+}).catch((error: unknown) =>
+  stop(
+    error instanceof Error && 'code' in error && error.code === 'EADDRINUSE'
+      ? `port ${port} (PORT) is in use: stop what holds it or pick another port`
+      : error instanceof Error ? error.message : String(error),
+  ),
+);
 const ms = Math.round(performance.now() - started);
 process.stdout.write(
   [

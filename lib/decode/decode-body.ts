@@ -41,12 +41,12 @@ const FORMAT_NAMES: Record<BodyFormat, string> = { json: 'JSON', xml: 'XML', for
 /** Decodes a callback body in whatever format it is, provided the source takes that format. */
 export function decodeBody(text: string, decoders: Decoders): DecodedBody {
   const format = sniffFormat(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  if (format === undefined) throw new MalformedBodyError('body is empty');
+  if (format === undefined) throw new MalformedBodyError('body is empty', { problem: 'empty' });
   if (!decoders.formats.includes(format)) {
     const taken = decoders.formats.map((f) => FORMAT_NAMES[f]).join(' or ');
-    throw new MalformedBodyError(
-      `body looks like ${FORMAT_NAMES[format]}, but this route takes ${taken}`,
-    );
+    throw new MalformedBodyError(`body looks like ${FORMAT_NAMES[format]}, but this route takes ${taken}`, {
+      problem: 'format-not-taken',
+    });
   }
   const body = text.trim().replace(/^\uFEFF/, '');
   switch (format) {
@@ -55,7 +55,7 @@ export function decodeBody(text: string, decoders: Decoders): DecodedBody {
     case 'form':
       return { format, value: decodeForm(body) };
     case 'xml':
-      if (!decoders.xml) throw new MalformedBodyError('this route does not take XML');
+      if (!decoders.xml) throw new MalformedBodyError('this route does not take XML', { problem: 'format-not-taken' });
       return { format, value: decoders.xml(body) };
   }
 }

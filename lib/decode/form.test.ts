@@ -78,15 +78,15 @@ describe('decodeForm', () => {
   it.each([
     ['no key=value pair', 'flowId', /not a form/],
     ['empty', '', /not a form/],
-    ['a lone %', 'a=50%+off', /bad percent-escape at character 5/],
-    ['% at the end', 'a=1&b=%', /bad percent-escape at character 7/],
-    ['a non-hex escape', 'a=%zz', /bad percent-escape at character 3/],
+    ['a lone %', 'a=50%+off', /bad percent-escape at line 1, column 5/],
+    ['% at the end', 'a=1&b=%', /bad percent-escape at line 1, column 7/],
+    ['a non-hex escape', 'a=%zz', /bad percent-escape at line 1, column 3/],
     ['a %u escape', 'a=%u0041', /bad percent-escape/],
-    ['bytes that are not UTF-8', 'x=1&y=%FF%FE', /not valid UTF-8 in the part at character 7/],
+    ['bytes that are not UTF-8', 'x=1&y=%FF%FE', /not valid UTF-8 in the part at line 1, column 7/],
     ['a truncated UTF-8 character', 'a=%E6%95', /not valid UTF-8/],
     ['an overlong encoding', 'a=%C0%AF', /not valid UTF-8/],
     ['an encoded surrogate (CESU-8)', 'a=%ED%A0%80', /not valid UTF-8/],
-    ['a broken key', '%E6=1', /not valid UTF-8 in the part at character 1/],
+    ['a broken key', '%E6=1', /not valid UTF-8 in the part at line 1, column 1/],
   ])('refuses %s with a MalformedBodyError (400) saying where', (_case, body, message) => {
     let thrown: unknown;
     try {

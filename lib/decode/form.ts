@@ -1,5 +1,6 @@
 import { MalformedBodyError } from '../errors.ts';
 import { DECODE_LIMITS } from './limits.ts';
+import { describePosition, positionOf } from './position.ts';
 
 /** A decoded form body: each key once; a key sent twice keeps every value, in order. */
 export type FormFields = Record<string, string | string[]>;
@@ -11,7 +12,7 @@ export type FormFields = Record<string, string | string[]>;
  */
 export function decodeForm(text: string): FormFields {
   if (!text.includes('=')) {
-    throw new MalformedBodyError('body is not a form (no key=value pair), JSON or XML');
+    throw new MalformedBodyError('body is not a form (no key=value pair), JSON or XML', { problem: 'form-syntax' });
   }
   assertValidPercentEncoding(text);
   const fields: FormFields = Object.create(null);
@@ -19,9 +20,9 @@ export function decodeForm(text: string): FormFields {
   // URLSearchParams drops one leading `?`; a leading `&` keeps it part of the first key.
   for (const [key, value] of new URLSearchParams(text.startsWith('?') ? `&${text}` : text)) {
     if (++count > DECODE_LIMITS.maxFormFields) {
-      throw new MalformedBodyError(
-        `form body has more than ${DECODE_LIMITS.maxFormFields} fields`,
-      );
+      throw new MalformedBodyError(`form body has more than ${DECODE_LIMITS.maxFormFields} fields`, {
+        problem: 'too-many-fields',
+      });
     }
     const previous = fields[key];
     if (previous === undefined) fields[key] = value;
@@ -38,9 +39,11 @@ export function decodeForm(text: string): FormFields {
 function assertValidPercentEncoding(text: string): void {
   const broken = /%(?![0-9A-Fa-f]{2})/.exec(text);
   if (broken) {
-    throw new MalformedBodyError(
-      `form body has a bad percent-escape at character ${broken.index + 1}`,
-    );
+    const at = positionOf(text, broken.index);
+    throw new MalformedBodyError(`form body has a bad percent-escape at ${describePosition(at)}`, {
+      problem: 'form-escape',
+      at,
+    });
   }
   let offset = 0;
   for (const part of text.split(/[&=]/)) {
@@ -48,8 +51,10 @@ function assertValidPercentEncoding(text: string): void {
       try {
         decodeURIComponent(part);
       } catch {
+        const at = positionOf(text, offset);
         throw new MalformedBodyError(
-          `form body has percent-escapes that are not valid UTF-8 in the part at character ${offset + 1}`,
+          `form body has percent-escapes that are not valid UTF-8 in the part at ${describePosition(at)}`,
+          { problem: 'form-escape', at },
         );
       }
     }

@@ -1,5 +1,7 @@
 import { MalformedBodyError } from '../errors.ts';
+import { jsonErrorIndex } from './json-syntax.ts';
 import { DECODE_LIMITS } from './limits.ts';
+import { describePosition, positionOf } from './position.ts';
 
 /**
  * Parses a JSON body without losing anything a sender put in it.
@@ -16,30 +18,34 @@ export function decodeJson(text: string): unknown {
     value = JSON.parse(text);
   } catch (error) {
     const relaxed = stripTrailingCommas(text);
-    if (relaxed === text) throw malformed(error);
+    if (relaxed === text) throw malformed(text, error);
     try {
       value = JSON.parse(relaxed);
     } catch {
-      throw malformed(error);
+      throw malformed(text, error);
     }
     text = relaxed;
   }
   const scan = scanTree(value);
   if (scan === 'too-deep') {
-    throw new MalformedBodyError(
-      `body nests deeper than ${DECODE_LIMITS.maxDepth} levels`,
-    );
+    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`, { problem: 'too-deep' });
   }
   return scan === 'unsafe-integer' ? JSON.parse(quoteUnsafeIntegers(text)) : value;
 }
 
-function malformed(error: unknown): MalformedBodyError {
-  // V8 quotes a piece of the body in its message; the answer names the problem, not the content.
-  const reason = (error instanceof Error ? error.message : String(error)).replace(
-    /,\s*(\.\.\.)?".*"(\.\.\.)?\s+is not valid JSON$/s,
-    '',
-  );
-  return new MalformedBodyError(`body is not valid JSON: ${reason}`, { cause: error });
+function malformed(text: string, error: unknown): MalformedBodyError {
+  // V8 quotes a piece of the body in its message and gives no position for an unexpected
+  // character: the answer names the problem and where it is, the log only where.
+  const reason = (error instanceof Error ? error.message : String(error))
+    .replace(/,\s*(\.\.\.)?".*"(\.\.\.)?\s+is not valid JSON$/s, '')
+    .replace(/ in JSON at position \d+( \(line \d+ column \d+\))?$/, '');
+  const index = jsonErrorIndex(text);
+  const at = positionOf(text, index < 0 ? text.length : index);
+  return new MalformedBodyError(`body is not valid JSON: ${reason} (${describePosition(at)})`, {
+    cause: error,
+    problem: 'json-syntax',
+    at,
+  });
 }
 
 type Scan = 'ok' | 'too-deep' | 'unsafe-integer';

@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { MalformedBodyError } from '../errors.ts';
 import { DECODE_LIMITS } from './limits.ts';
+import { describePosition, positionOf } from './position.ts';
 
 /** A decoded XML value: a leaf's text, an element's children by name, or repeated siblings. */
 export type XmlValue = string | XmlElement | XmlValue[];
@@ -76,11 +77,15 @@ export function decodeXml(text: string): XmlElement {
   if (roots.length > 1) roots = rootsOf(withImpliedRoot(text, undefined));
   const [root] = roots;
   if (roots.length !== 1 || !root) {
-    throw new MalformedBodyError(`body is not well-formed XML: expected one root element, found ${roots.length}`);
+    throw new MalformedBodyError(`body is not well-formed XML: expected one root element, found ${roots.length}`, {
+      problem: 'xml-roots',
+    });
   }
   const { implied } = root;
   if (implied && root.children.some((node) => (textOf(node) ?? '').trim() !== '')) {
-    throw new MalformedBodyError('body is not well-formed XML: text between its top-level elements');
+    throw new MalformedBodyError('body is not well-formed XML: text between its top-level elements', {
+      problem: 'xml-roots',
+    });
   }
   const document = newElement();
   // The implied root is not the sender's: it does not count towards the depth limit.
@@ -95,7 +100,7 @@ function rootsOf(markup: { text: string; implied: boolean }): Array<OrderedEleme
     nodes = parser.parse(markup.text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MalformedBodyError(`body is not well-formed XML: ${reason}`, { cause: error });
+    throw new MalformedBodyError(`body is not well-formed XML: ${reason}`, { cause: error, problem: 'xml-syntax' });
   }
   const top = Array.isArray(nodes) ? nodes : [];
   return top.flatMap((node) => {
@@ -124,7 +129,10 @@ function withImpliedRoot(text: string, fault: ValidationFault | undefined): { te
     if (XMLValidator.validate(wrapped) === true) return { text: wrapped, implied: true };
   }
   const { msg = 'not well-formed', line = 1, col = 1 } = fault ?? {};
-  throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`);
+  throw new MalformedBodyError(`body is not well-formed XML: ${msg} (line ${line}, column ${col})`, {
+    problem: 'xml-syntax',
+    at: { line, column: col },
+  });
 }
 
 /**
@@ -142,8 +150,10 @@ function prescan(text: string): void {
     } else if (text.startsWith('<![CDATA[', i)) {
       end = closing(text, ']]>', i, 'CDATA section');
     } else if (text.startsWith('<!', i)) {
+      const at = positionOf(text, i);
       throw new MalformedBodyError(
-        `XML markup declarations (<!DOCTYPE, <!ENTITY, ...) are refused: one starts at ${where(text, i)}`,
+        `XML markup declarations (<!DOCTYPE, <!ENTITY, ...) are refused: one starts at ${describePosition(at)}`,
+        { problem: 'xml-declaration', at },
       );
     } else if (text.startsWith('<?', i)) {
       end = closing(text, '?>', i, 'processing instruction');
@@ -153,9 +163,11 @@ function prescan(text: string): void {
     } else {
       end = endOfStartTag(text, i);
       if (text.charCodeAt(end - 2) !== 0x2f /* / */ && ++depth > DECODE_LIMITS.maxDepth) {
-        throw new MalformedBodyError(
-          `body nests deeper than ${DECODE_LIMITS.maxDepth} levels (at ${where(text, i)})`,
-        );
+        const at = positionOf(text, i);
+        throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels (at ${describePosition(at)})`, {
+          problem: 'too-deep',
+          at,
+        });
       }
     }
     i = text.indexOf('<', end);
@@ -165,7 +177,13 @@ function prescan(text: string): void {
 /** The index just past `terminator`, searched from `start`. */
 function closing(text: string, terminator: string, start: number, what: string): number {
   const at = text.indexOf(terminator, start + 2);
-  if (at < 0) throw new MalformedBodyError(`XML ${what} at ${where(text, start)} is never closed`);
+  if (at < 0) {
+    const position = positionOf(text, start);
+    throw new MalformedBodyError(`XML ${what} at ${describePosition(position)} is never closed`, {
+      problem: 'xml-syntax',
+      at: position,
+    });
+  }
   return at + terminator.length;
 }
 
@@ -182,14 +200,8 @@ function endOfStartTag(text: string, start: number): number {
       return i + 1;
     }
   }
-  throw new MalformedBodyError(`XML tag at ${where(text, start)} is never closed`);
-}
-
-/** `line L, column C` of an index, computed only when an error needs it. */
-function where(text: string, index: number): string {
-  const before = text.slice(0, index);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${index - before.lastIndexOf('\n')}`;
+  const at = positionOf(text, start);
+  throw new MalformedBodyError(`XML tag at ${describePosition(at)} is never closed`, { problem: 'xml-syntax', at });
 }
 
 /** A null-prototype object: assigning `__proto__` creates an own key, never a prototype. */
@@ -233,7 +245,7 @@ function textOf(node: unknown): string | undefined {
  */
 function buildValue(children: readonly unknown[], depth: number): XmlValue {
   if (depth > DECODE_LIMITS.maxDepth) {
-    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`);
+    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`, { problem: 'too-deep' });
   }
   let text = '';
   let element: XmlElement | undefined;
@@ -275,7 +287,7 @@ function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
     if (!whole.endsWith(';')) {
-      throw new MalformedBodyError(`body is not well-formed XML: unterminated entity "${whole}"`);
+      throw new MalformedBodyError(`body is not well-formed XML: unterminated entity "${whole}"`, { problem: 'xml-entity' });
     }
     const named = Object.hasOwn(NAMED_ENTITIES, name) ? NAMED_ENTITIES[name] : undefined;
     if (named !== undefined) return named;
@@ -284,6 +296,7 @@ function decodeEntities(text: string): string {
     if (!isXmlChar(code)) {
       throw new MalformedBodyError(
         `body is not well-formed XML: ${numeric ? 'invalid character reference' : 'undeclared entity'} "${whole}"`,
+        { problem: 'xml-entity' },
       );
     }
     return String.fromCodePoint(code);

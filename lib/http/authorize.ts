@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import type { Cidr } from '../config/cidr.ts';
+import { ConfigError, type Environment, readAccessSettings } from '../config/settings.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { SourceName } from '../events/cloud-event.ts';
 
@@ -11,50 +13,30 @@ export interface AccessPolicy {
   readonly allow?: BlockList;
 }
 
-/** `bk-job` → `BK_JOB`: the suffix of a source's environment variables. */
-function environmentSuffix(source: SourceName): string {
-  return source.toUpperCase().replaceAll('-', '_');
-}
-
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-/**
- * Reads a source's policy from `TOKENS_<SOURCE>` (comma-separated tokens) and `ALLOW_CIDRS_<SOURCE>`
- * (comma-separated IPv4/IPv6 addresses or CIDR blocks). Unset or empty: no token, any address.
- */
-export function policyFromEnvironment(
-  source: SourceName,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): AccessPolicy {
-  const suffix = environmentSuffix(source);
-  const tokens = splitList(env[`TOKENS_${suffix}`]);
-  const cidrs = splitList(env[`ALLOW_CIDRS_${suffix}`]);
-  return {
-    tokenDigests: tokens.map(digest),
-    ...(cidrs.length > 0 && { allow: blockListOf(cidrs, `ALLOW_CIDRS_${suffix}`) }),
-  };
-}
-
-function splitList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-}
-
-function blockListOf(cidrs: readonly string[], variable: string): BlockList {
+/** Builds a policy from tokens and allowed networks (none: no token needed, any address). */
+export function accessPolicy(tokens: readonly string[], allow?: readonly Cidr[]): AccessPolicy {
+  if (!allow) return { tokenDigests: tokens.map(digest) };
   const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [address = '', prefix] = cidr.split('/');
-    const family = isIP(address);
-    if (family === 0) throw new Error(`${variable}: "${cidr}" is not an IP address or CIDR block`);
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
+  for (const cidr of allow) list.addSubnet(cidr.address, cidr.prefix, cidr.family);
+  return { tokenDigests: tokens.map(digest), allow: list };
+}
+
+/**
+ * Reads a source's policy from `TOKENS_<SOURCE>` and `ALLOW_CIDRS_<SOURCE>`, strictly (see
+ * {@link readAccessSettings}). Tokens kept in SSM (`TOKENS_<SOURCE>_SSM_NAME`) are read at init by
+ * `initCallbackHandler`; here they are refused, so that they are never silently ignored.
+ * @throws ConfigError for a malformed setting
+ */
+export function policyFromEnvironment(source: SourceName, env: Environment = process.env): AccessPolicy {
+  const settings = readAccessSettings(source, env);
+  if (settings.tokens.from === 'ssm') {
+    throw new ConfigError(`${settings.tokens.variable} is set: its tokens are read by initCallbackHandler, at init`);
   }
-  return list;
+  return accessPolicy(settings.tokens.from === 'variable' ? settings.tokens.tokens : [], settings.allow);
 }
 
 /**

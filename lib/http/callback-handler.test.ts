@@ -171,13 +171,14 @@ describe('logs', () => {
     expect(lines).toHaveLength(3);
     const entries = lines.map((line) => JSON.parse(line));
     expect(entries.map((entry) => entry.status)).toEqual([200, 401, 422]);
-    expect(entries[0]).toMatchObject({ route: '/callbacks/bk-job', source: 'bk-job', type: 'bkjob.job.finished', subject: '555' });
+    expect(entries[0]).toMatchObject({ route: 'POST /callbacks/bk-job', source: 'bk-job', type: 'bkjob.job.finished' });
     expect(entries[0].eventId).toMatch(/^[0-9a-f]{32}$/);
     for (const entry of entries) {
       expect(typeof entry.ms).toBe('number');
       expect(entry.requestId).toBeTruthy();
     }
-    expect(entries[2].error).toBe('invalid payload at job_instance_id, status');
+    expect(entries[1].error).toEqual({ name: 'UnauthorizedError' });
+    expect(entries[2].error).toEqual({ name: 'InvalidPayloadError', fields: ['job_instance_id', 'status'] });
     expect(lines.join('\n')).not.toMatch(/SECRET|BODY-MARKER/);
     await sqs.drain(queueUrl);
   });

@@ -16,7 +16,7 @@ import { type Quarantine, quarantineFromEnvironment } from '../queue/quarantine.
 import { type EventQueue, MAX_MESSAGE_BYTES, queueFromEnvironment } from '../queue/send-event.ts';
 import type { CallbackContext, Source } from '../sources/source.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
-import { logRequest } from './log.ts';
+import { describeError, logRequest } from './log.ts';
 import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { json } from './responses.ts';
 
@@ -74,13 +74,14 @@ export function createCallbackHandler(
       response = errorResponse(failure);
     }
     logRequest({
-      route: request.path,
+      // The matched route, never the raw path (on a function URL the path is the sender's).
+      route: event.routeKey ?? '$default',
       source: source.name,
       status: response.statusCode ?? 500,
       ms: Math.round((performance.now() - started) * 10) / 10,
       requestId: request.requestId,
-      ...(accepted && { type: accepted.type, subject: accepted.subject, eventId: accepted.id }),
-      ...(failure && { error: describe(failure) }),
+      ...(accepted && { type: accepted.type, eventId: accepted.id }),
+      ...(failure && { error: describeError(failure) }),
     });
     return response;
   };
@@ -92,7 +93,8 @@ export function createCallbackHandler(
   ): Promise<CloudEvent> {
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
     const route = source.route(request.path);
-    if (!route) throw new NotFoundError(`no ${source.name} callback is served at ${request.path}`);
+    // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
+    if (!route) throw new NotFoundError(`no ${source.name} callback is served at this path`);
     if (access) authorize(access, request.query, request.sourceIp);
     const text = readBody(event);
     const labels = labelsOf(request.query);
@@ -180,18 +182,6 @@ export function createCallbackHandler(
       throw new QueueUnavailableError({ cause: error });
     }
   }
-}
-
-/**
- * An error's message with its causes, for the log only. A 422 is logged by the paths it names
- * alone: its messages may quote the values a sender sent, and logs carry no body content.
- */
-function describe(error: Error): string {
-  if (error instanceof InvalidPayloadError) {
-    return `invalid payload at ${error.issues.map((issue) => issue.slice(0, issue.indexOf(':'))).join(', ')}`;
-  }
-  const cause = error.cause instanceof Error ? `: ${describe(error.cause)}` : '';
-  return `${error.message}${cause}`;
 }
 
 function sortedEntries(record: Readonly<Record<string, string>>): Array<[string, string]> {

@@ -1,15 +1,54 @@
-/** One structured line per request: what happened, never a body or a secret. */
+import {
+  CallbackError,
+  type BodyProblem,
+  InvalidPayloadError,
+  MalformedBodyError,
+  QueueUnavailableError,
+} from '../errors.ts';
+
+/** Longest log line written, in bytes (newline included); CloudWatch takes up to 256 KiB per event. */
+export const MAX_LOG_LINE_BYTES = 8 * 1024;
+
+/**
+ * Why a request failed, as the log says it: by kind and location, never in words a parser or a
+ * sender wrote. No field can hold body content, a query value, a path or a token.
+ */
+export interface ErrorLog {
+  /** The error's class (`MalformedBodyError`, `InvalidPayloadError`, `UnauthorizedError`, ...). */
+  readonly name: string;
+  /** For a 400: what is wrong with the body, from a fixed list. */
+  readonly problem?: BodyProblem;
+  /** For a 400: where the decoder stopped (1-based). */
+  readonly line?: number;
+  readonly column?: number;
+  /** For a 422: the failing fields, with only schema-declared keys and indexes (others are `*`). */
+  readonly fields?: readonly string[];
+  /** For a 5xx: the class (and system code) of what failed underneath, e.g. `TimeoutError`. */
+  readonly cause?: string;
+  /** For a 500: the code location that threw (the first stack frame). */
+  readonly at?: string;
+}
+
+/** One structured line per request: what happened, never a body, a query value, a path or a secret. */
 export interface RequestLog {
+  /**
+   * The route that matched, never the raw path: the HTTP API route key (`ANY /callbacks/thain/{kind}`)
+   * or `$default` (a function URL, whose path is whatever the sender registered).
+   */
   readonly route: string;
   readonly source: string;
   readonly status: number;
   readonly ms: number;
   readonly requestId: string;
+  /** The event's type (a fixed list); the subject is not logged, as the sender wrote it. */
   readonly type?: string;
-  readonly subject?: string;
+  /** The event id: a digest, which the event (and so its subject) is found by. */
   readonly eventId?: string;
-  readonly error?: string;
+  readonly error?: ErrorLog;
 }
+
+const MAX_FIELDS = 20;
+const MAX_TEXT = 200;
 
 /** Where log lines go: stdout (CloudWatch keeps each line as is), unless the local run batches them. */
 let writeLine: (line: string) => void = (line) => {
@@ -21,8 +60,75 @@ export function setLogWriter(writer: (line: string) => void): void {
   writeLine = writer;
 }
 
-/** Writes one JSON line; `LOG_LEVEL=silent` turns it off. */
+function clip(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+}
+
+/**
+ * Writes one JSON line of at most {@link MAX_LOG_LINE_BYTES} bytes; `LOG_LEVEL=silent` turns it off.
+ * Every text field is bounded; a line that would still be longer loses its error details first.
+ */
 export function logRequest(entry: RequestLog): void {
   if (process.env.LOG_LEVEL === 'silent') return;
-  writeLine(`${JSON.stringify({ level: entry.status >= 500 ? 'error' : 'info', ...entry })}\n`);
+  writeLine(formatLogLine(entry));
+}
+
+/** The line {@link logRequest} writes, newline included. */
+export function formatLogLine(entry: RequestLog): string {
+  const { error, ...rest } = entry;
+  const bounded = {
+    level: entry.status >= 500 ? 'error' : 'info',
+    ...rest,
+    route: clip(entry.route),
+    requestId: clip(entry.requestId),
+    ...(error && {
+      error: {
+        ...error,
+        name: clip(error.name),
+        ...(error.fields && { fields: error.fields.slice(0, MAX_FIELDS).map(clip) }),
+        ...(error.cause !== undefined && { cause: clip(error.cause) }),
+        ...(error.at !== undefined && { at: clip(error.at) }),
+      },
+    }),
+  };
+  const line = `${JSON.stringify(bounded)}\n`;
+  if (Buffer.byteLength(line) <= MAX_LOG_LINE_BYTES) return line;
+  const { error: _details, ...withoutError } = bounded;
+  return `${JSON.stringify({ ...withoutError, ...(error && { error: { name: clip(error.name) } }), truncated: true })}\n`;
+}
+
+/**
+ * What the log says about an error: its class, and for a 400 the problem and position, for a 422 the
+ * field paths, for a 5xx the class of the cause and the code location that threw. Never a message:
+ * a message may quote the body (V8's JSON errors do, XML errors name tags), the path, or the method.
+ */
+export function describeError(error: Error): ErrorLog {
+  if (error instanceof MalformedBodyError) {
+    return { name: error.name, problem: error.problem, ...(error.at && { line: error.at.line, column: error.at.column }) };
+  }
+  if (error instanceof InvalidPayloadError) return { name: error.name, fields: error.fields };
+  if (error instanceof CallbackError && !(error instanceof QueueUnavailableError)) return { name: error.name };
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  return {
+    name: error instanceof CallbackError ? error.name : 'InternalError',
+    ...(cause && { cause: causeName(cause) }),
+    ...(cause && !(error instanceof CallbackError) && { at: firstFrame(cause) }),
+  };
+}
+
+/** `TimeoutError`, `Error ECONNREFUSED`: the class and, for a system error, its code. */
+function causeName(cause: Error): string {
+  const code = 'code' in cause && typeof cause.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(cause.code) ? ` ${cause.code}` : '';
+  return `${cause.name}${code}`;
+}
+
+/**
+ * The first frame of a stack: a function and a code location, never data. The lines of the
+ * message are skipped first, so that a message quoting the body cannot pass for a frame.
+ */
+function firstFrame(error: Error): string {
+  const header = error.message === '' ? error.name : `${error.name}: ${error.message}`;
+  const frames = (error.stack ?? '').split('\n').slice(header.split('\n').length);
+  const frame = frames.find((line) => line.trimStart().startsWith('at '));
+  return frame?.trim().slice(3) ?? 'unknown';
 }

@@ -87,7 +87,26 @@ export function invalidPayload(
   return new InvalidPayloadError(
     `${what} is not valid: ${lines.slice(0, 3).join('; ')}${lines.length > 3 ? '; …' : ''}`,
     lines,
+    issues.map(fieldOf),
   );
+}
+
+/**
+ * An issue's path with nothing the sender chose: object keys (which an object schema declares,
+ * whether missing or wrong) and array indexes stay; a key a strict object refuses, and the keys of
+ * records, maps and sets (the sender's own) become `*`. The sources' schemas are `object` and
+ * `looseObject`, whose issues only ever name declared keys.
+ */
+function fieldOf(issue: v.BaseIssue<unknown>): string {
+  if (!issue.path || issue.path.length === 0) return '(body)';
+  const last = issue.path.length - 1;
+  return issue.path
+    .map((item, index) => {
+      if (item.type === 'array') return String(item.key);
+      const refusedKey = index === last && issue.type === 'strict_object' && item.origin === 'key';
+      return item.type === 'object' && !refusedKey ? String(item.key) : '*';
+    })
+    .join('.');
 }
 
 /** A route for a source with one kind of callback, served on any path (function URLs pass any). */

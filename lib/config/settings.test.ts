@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { SOURCE_NAMES } from '../events/cloud-event.ts';
+import { ConfigError, readAccessSettings, readLocalRunSettings, readQueueSettings } from './settings.ts';
+
+const TOKEN_A = 'a'.repeat(16);
+const TOKEN_B = '0123456789abcdef0123456789abcdef';
+
+/** The message of the ConfigError that `act` throws (fails the test if it throws nothing else). */
+function problem(act: () => unknown): string {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('no ConfigError');
+}
+
+describe('tokens', () => {
+  it('takes unreserved characters, 16 or more, trims around commas, and treats empty as unset', () => {
+    expect(readAccessSettings('bk-job', { TOKENS_BK_JOB: ` ${TOKEN_A} , ${TOKEN_B}` }).tokens).toEqual({
+      from: 'variable',
+      tokens: [TOKEN_A, TOKEN_B],
+    });
+    expect(readAccessSettings('bk-job', { TOKENS_BK_JOB: 'Az09-._~Az09-._~' }).tokens).toMatchObject({ from: 'variable' });
+    expect(readAccessSettings('bk-job', { TOKENS_BK_JOB: '' }).tokens).toEqual({ from: 'none' });
+    expect(readAccessSettings('bk-job', {}).tokens).toEqual({ from: 'none' });
+  });
+
+  it.each([
+    [`${TOKEN_A},,${TOKEN_B}`, /^TOKENS_THAIN item 2 is empty/],
+    [`${TOKEN_A},`, /^TOKENS_THAIN item 2 is empty/],
+    [`,${TOKEN_A}`, /^TOKENS_THAIN item 1 is empty/],
+    [' ', /^TOKENS_THAIN item 1 is empty/],
+    ['abcdefgh ijklmnopq', /^TOKENS_THAIN item 1 contains whitespace/],
+    ['abcdefgh\tijklmnopq', /^TOKENS_THAIN item 1 contains whitespace/],
+    ['short-token', /^TOKENS_THAIN item 1 is 11 characters long; a token needs at least 16/],
+    [`${TOKEN_A},abc+defghijklmnop`, /^TOKENS_THAIN item 2 has a character other than A-Z a-z 0-9 - \. _ ~/],
+    ['abc/defghijklmnopq', /character other than/],
+    ['abcdefghijklmnop==', /character other than/],
+    ['abcdefghijklmnop%2B', /character other than/],
+    ['tökenötökenötöken', /character other than/],
+    ['x'.repeat(257), /longer than 256 characters/],
+  ])('refuses %j, naming the variable and the item, never the token', (value, expected) => {
+    const message = problem(() => readAccessSettings('thain', { TOKENS_THAIN: value }));
+    expect(message).toMatch(expected);
+    for (const part of value.split(',').filter((item) => item.trim().length > 3)) {
+      expect(message).not.toContain(part.trim());
+    }
+  });
+
+  it('takes tokens from an SSM parameter name, never from both places', () => {
+    expect(readAccessSettings('tencent-ci', { TOKENS_TENCENT_CI_SSM_NAME: '/jobhooks/prod/ci-tokens' }).tokens).toEqual({
+      from: 'ssm',
+      parameter: '/jobhooks/prod/ci-tokens',
+      variable: 'TOKENS_TENCENT_CI_SSM_NAME',
+    });
+    expect(problem(() => readAccessSettings('tencent-ci', { TOKENS_TENCENT_CI: TOKEN_A, TOKENS_TENCENT_CI_SSM_NAME: '/a' }))).toBe(
+      'TOKENS_TENCENT_CI and TOKENS_TENCENT_CI_SSM_NAME are both set: keep one',
+    );
+    for (const name of ['jobhooks/prod', '/jobhooks/prod/', '/a b', 'arn:aws:ssm:us-east-1:1:parameter/x']) {
+      expect(problem(() => readAccessSettings('thain', { TOKENS_THAIN_SSM_NAME: name }))).toMatch(/^TOKENS_THAIN_SSM_NAME must be an SSM parameter name starting with "\/"/);
+    }
+  });
+});
+
+describe('allowlists', () => {
+  it('reads the blocks of the list', () => {
+    expect(readAccessSettings('thain', { ALLOW_CIDRS_THAIN: '10.0.0.0/8, 192.0.2.7 ,2001:db8::/32' }).allow).toEqual([
+      { family: 'ipv4', address: '10.0.0.0', prefix: 8 },
+      { family: 'ipv4', address: '192.0.2.7', prefix: 32 },
+      { family: 'ipv6', address: '2001:db8::', prefix: 32 },
+    ]);
+    expect(readAccessSettings('thain', { ALLOW_CIDRS_THAIN: '' }).allow).toBeUndefined();
+  });
+
+  it.each([
+    ['10.9.9.9/', 'ALLOW_CIDRS_THAIN item 1 ("10.9.9.9/") has an empty prefix length after "/"'],
+    ['10.0.0.0/8,,192.0.2.7', 'ALLOW_CIDRS_THAIN item 2 is empty (two commas in a row, or a comma at an end)'],
+    ['10.0.0.0/8,10.0.0.0/8/32', 'ALLOW_CIDRS_THAIN item 2 ("10.0.0.0/8/32") has more than one "/"'],
+    ['2001:db8::/', 'ALLOW_CIDRS_THAIN item 1 ("2001:db8::/") has an empty prefix length after "/"'],
+  ])('refuses %j in one line naming the variable and the item', (value, expected) => {
+    expect(problem(() => readAccessSettings('thain', { ALLOW_CIDRS_THAIN: value }))).toBe(expected);
+  });
+});
+
+describe('queues', () => {
+  it('takes SQS queue URLs, standard and FIFO, local or AWS', () => {
+    expect(
+      readQueueSettings({
+        QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobhooks-prod-events.fifo',
+        QUARANTINE_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/jobhooks-local-quarantine',
+      }),
+    ).toEqual({
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobhooks-prod-events.fifo',
+      quarantineQueueUrl: 'http://127.0.0.1:9324/000000000000/jobhooks-local-quarantine',
+    });
+  });
+
+  it.each([
+    'jobhooks-prod-events',
+    'sqs.eu-west-1.amazonaws.com/123456789012/q',
+    'ftp://sqs.eu-west-1.amazonaws.com/123456789012/q',
+    'https://sqs.eu-west-1.amazonaws.com/q',
+    'https://sqs.eu-west-1.amazonaws.com/12345/q',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/q/extra',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/q?x=1',
+    'https://user:pw@sqs.eu-west-1.amazonaws.com/123456789012/q',
+    'https://sqs.eu-west-1.amazonaws.com/123456789012/bad.name',
+    'arn:aws:sqs:eu-west-1:123456789012:q',
+  ])('refuses QUEUE_URL=%s', (url) => {
+    expect(problem(() => readQueueSettings({ QUEUE_URL: url }))).toBe(
+      `QUEUE_URL must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${url}"`,
+    );
+  });
+
+  it('needs QUEUE_URL, and checks QUARANTINE_QUEUE_URL when set', () => {
+    expect(problem(() => readQueueSettings({}))).toBe('QUEUE_URL is not set: it names the events queue');
+    expect(problem(() => readQueueSettings({ QUEUE_URL: 'https://sqs.x.amazonaws.com/123456789012/a', QUARANTINE_QUEUE_URL: 'q' }))).toMatch(
+      /^QUARANTINE_QUEUE_URL must be an SQS queue URL/,
+    );
+  });
+});
+
+describe('npm start settings', () => {
+  const defaults = { port: 3000, sqsPort: 9324 };
+
+  it('takes ports 0–65535 (0: a free one), with defaults', () => {
+    expect(readLocalRunSettings({}, SOURCE_NAMES, defaults)).toEqual({ port: 3000, sqsPort: 9324 });
+    expect(readLocalRunSettings({ PORT: '0', SQS_PORT: '65535' }, SOURCE_NAMES, defaults)).toEqual({ port: 0, sqsPort: 65535 });
+  });
+
+  it.each(['abc', '-1', '65536', '3000.5', ' 3000', '03000', '0x10', '1e3', '99999999999999999999'])('refuses PORT=%j', (port) => {
+    expect(problem(() => readLocalRunSettings({ PORT: port }, SOURCE_NAMES, defaults))).toBe(
+      `PORT must be an integer 0–65535, got "${port}"`,
+    );
+    expect(problem(() => readLocalRunSettings({ SQS_PORT: port }, SOURCE_NAMES, defaults))).toBe(
+      `SQS_PORT must be an integer 0–65535, got "${port}"`,
+    );
+  });
+
+  it('checks every source, and the queue URLs when set', () => {
+    expect(problem(() => readLocalRunSettings({ ALLOW_CIDRS_TENCENT_CI: '10.0.0.0/' }, SOURCE_NAMES, defaults))).toMatch(/^ALLOW_CIDRS_TENCENT_CI item 1/);
+    expect(problem(() => readLocalRunSettings({ QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUEUE_URL must be/);
+    expect(problem(() => readLocalRunSettings({ QUARANTINE_QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUARANTINE_QUEUE_URL must be/);
+  });
+});

@@ -1,0 +1,239 @@
+import * as v from 'valibot';
+import type { SourceName } from '../events/cloud-event.ts';
+import { type Cidr, parseCidr } from './cidr.ts';
+
+/**
+ * A setting that is malformed. Its message is one line that names the variable and the bad part,
+ * and never repeats a token. Thrown while a function initialises (so Lambda reports an init error
+ * and no request is served with it) and when `npm start` starts (it prints the line and exits 1).
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The process environment, or a test's stand-in for it. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Shortest token taken: 16 characters of `openssl rand -hex` carry 64 bits, enough against guessing. */
+export const MIN_TOKEN_CHARS = 16;
+/** Longest token taken; anything longer is a paste error. */
+export const MAX_TOKEN_CHARS = 256;
+/**
+ * The characters a token may use: RFC 3986 "unreserved", the only ones every sender writes into a
+ * query string as they are. Any other would need percent-encoding by hand: a `+` written as is reads
+ * as a space, so a token with `+` would work only if the sender wrote `%2B`. Such tokens are refused
+ * at start instead of failing at the first callback.
+ */
+const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
+
+/** `bk-job` → `BK_JOB`: the suffix of a source's variables. */
+function environmentSuffix(source: SourceName): string {
+  return source.toUpperCase().replaceAll('-', '_');
+}
+
+/** The variables one source reads (its tokens, where else its tokens may be, its allowlist). */
+function accessVariables(source: SourceName): {
+  readonly tokens: string;
+  readonly tokensParameter: string;
+  readonly allowCidrs: string;
+} {
+  const suffix = environmentSuffix(source);
+  return {
+    tokens: `TOKENS_${suffix}`,
+    tokensParameter: `TOKENS_${suffix}_SSM_NAME`,
+    allowCidrs: `ALLOW_CIDRS_${suffix}`,
+  };
+}
+
+/**
+ * Splits a comma-separated list: whitespace around an item is dropped, an empty item (`a,,b`, a
+ * comma at either end) is refused, because it is usually where something was deleted by mistake.
+ */
+function listSchema<T>(describe: (item: string, index: number) => string, parseItem: (item: string) => T | string) {
+  return v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const items = dataset.value.split(',').map((item) => item.trim());
+      const parsed: T[] = [];
+      for (const [index, item] of items.entries()) {
+        const result = item === '' ? 'is empty (two commas in a row, or a comma at an end)' : parseItem(item);
+        if (typeof result === 'string') {
+          addIssue({ message: `${describe(item, index)} ${result}` });
+          return NEVER;
+        }
+        parsed.push(result);
+      }
+      return parsed;
+    }),
+  );
+}
+
+/** One token, checked against the rules above; the message never repeats it. */
+function parseToken(token: string): string {
+  if (/\s/.test(token)) return 'contains whitespace';
+  if (token.length < MIN_TOKEN_CHARS) {
+    return `is ${token.length} characters long; a token needs at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -hex 24)`;
+  }
+  if (token.length > MAX_TOKEN_CHARS) return `is longer than ${MAX_TOKEN_CHARS} characters`;
+  if (!TOKEN_CHARS.test(token)) {
+    return 'has a character other than A-Z a-z 0-9 - . _ ~ (others, such as "+", "/" or "=", change meaning in a URL unless the sender percent-encodes them)';
+  }
+  return token;
+}
+
+/** A comma-separated token list; an item is named by its position, never by its content. */
+const TokenListSchema = listSchema((_item, index) => `item ${index + 1}`, (token): string | { token: string } => {
+  const problem = parseToken(token);
+  return problem === token ? { token } : problem;
+});
+
+/** A comma-separated list of IPv4/IPv6 addresses and CIDR blocks, each checked by {@link parseCidr}. */
+const CidrListSchema = listSchema((item, index) => `item ${index + 1}${item === '' ? '' : ` ("${item}")`}`, parseCidr);
+
+/** An SSM parameter name as a full path (`/jobhooks/prod/thain-tokens`), the form IAM policies name. */
+const ParameterNameSchema = v.pipe(
+  v.string(),
+  v.regex(
+    /^(\/[A-Za-z0-9_.-]+)+$/,
+    (issue) => `must be an SSM parameter name starting with "/" (like /jobhooks/prod/thain-tokens), got "${String(issue.input)}"`,
+  ),
+  v.maxLength(1011, 'is longer than an SSM parameter name may be'),
+);
+
+/** A TCP port; 0 asks the system for a free one. */
+const PortSchema = v.pipe(
+  v.string(),
+  v.regex(/^(0|[1-9][0-9]{0,4})$/, (issue) => `must be an integer 0–65535, got "${String(issue.input)}"`),
+  v.transform(Number),
+  v.maxValue(65535, (issue) => `must be an integer 0–65535, got "${String(issue.input)}"`),
+);
+
+/** An SQS queue name: up to 80 letters, digits, `-` and `_`, and `.fifo` for a FIFO queue. */
+const QUEUE_PATH = /^\/[0-9]{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+
+/**
+ * An SQS queue URL: http(s), no credentials, query or fragment, and the path `/<12-digit account>/<queue
+ * name>` that SQS and the embedded local SQS both use.
+ */
+const QueueUrlSchema = v.pipe(
+  v.string(),
+  v.check((text) => {
+    if (!URL.canParse(text)) return false;
+    const url = new URL(text);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.username === '' &&
+      url.password === '' &&
+      url.search === '' &&
+      url.hash === '' &&
+      QUEUE_PATH.test(url.pathname)
+    );
+  }, (issue) => `must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${String(issue.input)}"`),
+);
+
+/**
+ * Reads one variable with its schema. Unset or empty (what an empty deploy parameter becomes) is
+ * undefined; anything else must pass, or a {@link ConfigError} names the variable and the problem.
+ */
+function readVariable<const S extends v.GenericSchema<string, unknown>>(
+  env: Environment,
+  name: string,
+  schema: S,
+): v.InferOutput<S> | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const result = v.safeParse(schema, raw);
+  if (!result.success) throw new ConfigError(`${name} ${result.issues[0].message}`);
+  return result.output;
+}
+
+/** Where a source's tokens come from: none, the variable itself, or an SSM SecureString parameter. */
+export type TokenSetting =
+  | { readonly from: 'none' }
+  | { readonly from: 'variable'; readonly tokens: readonly string[] }
+  | { readonly from: 'ssm'; readonly parameter: string; readonly variable: string };
+
+/** Who may call one source, as configured. */
+export interface AccessSettings {
+  readonly tokens: TokenSetting;
+  /** The allowed caller networks; undefined: any address. */
+  readonly allow?: readonly Cidr[];
+}
+
+/**
+ * Reads a source's access settings, strictly: `TOKENS_<SOURCE>` (comma-separated tokens) or
+ * `TOKENS_<SOURCE>_SSM_NAME` (an SSM SecureString parameter holding them; not both), and
+ * `ALLOW_CIDRS_<SOURCE>`. Unset or empty: no token, any address.
+ * @throws ConfigError for anything malformed
+ */
+export function readAccessSettings(source: SourceName, env: Environment): AccessSettings {
+  const names = accessVariables(source);
+  const tokens = readVariable(env, names.tokens, TokenListSchema);
+  const parameter = readVariable(env, names.tokensParameter, ParameterNameSchema);
+  const allow = readVariable(env, names.allowCidrs, CidrListSchema);
+  if (tokens && parameter) {
+    throw new ConfigError(`${names.tokens} and ${names.tokensParameter} are both set: keep one`);
+  }
+  const setting: TokenSetting = parameter
+    ? { from: 'ssm', parameter, variable: names.tokensParameter }
+    : tokens
+      ? { from: 'variable', tokens: tokens.map((item) => item.token) }
+      : { from: 'none' };
+  return { tokens: setting, ...(allow && { allow }) };
+}
+
+/**
+ * Reads the tokens held in an SSM parameter's value with the same rules as `TOKENS_<SOURCE>`.
+ * @throws ConfigError naming the variable that names the parameter
+ */
+export function parseTokenValue(value: string, variable: string, parameter: string): string[] {
+  const result = v.safeParse(TokenListSchema, value);
+  if (!result.success) {
+    throw new ConfigError(`${variable}: the SSM parameter ${parameter} ${result.issues[0].message}`);
+  }
+  return result.output.map((item) => item.token);
+}
+
+/** The queues a callback function sends to. */
+export interface QueueSettings {
+  readonly queueUrl: string;
+  readonly quarantineQueueUrl?: string;
+}
+
+/**
+ * Reads `QUEUE_URL` (required: a function without it could answer nothing but 503) and
+ * `QUARANTINE_QUEUE_URL` (optional).
+ * @throws ConfigError for a missing or malformed URL
+ */
+export function readQueueSettings(env: Environment): QueueSettings {
+  const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
+  if (queueUrl === undefined) throw new ConfigError('QUEUE_URL is not set: it names the events queue');
+  const quarantineQueueUrl = readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
+  return { queueUrl, ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }) };
+}
+
+/** What `npm start` reads besides each source's access settings. */
+export interface LocalRunSettings {
+  readonly port: number;
+  readonly sqsPort: number;
+  /** Unset: the embedded queues. */
+  readonly queueUrl?: string;
+}
+
+/**
+ * Reads `npm start`'s settings, strictly, before anything starts: `PORT`, `SQS_PORT`, the queue URLs
+ * when set, and every source's tokens and allowlist.
+ * @throws ConfigError for the first malformed setting
+ */
+export function readLocalRunSettings(
+  env: Environment,
+  sources: readonly SourceName[],
+  defaults: { readonly port: number; readonly sqsPort: number },
+): LocalRunSettings {
+  const port = readVariable(env, 'PORT', PortSchema) ?? defaults.port;
+  const sqsPort = readVariable(env, 'SQS_PORT', PortSchema) ?? defaults.sqsPort;
+  const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
+  readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
+  for (const source of sources) readAccessSettings(source, env);
+  return { port, sqsPort, ...(queueUrl !== undefined && { queueUrl }) };
+}

@@ -1,0 +1,36 @@
+import { ConfigError, readAccessSettings, readQueueSettings, parseTokenValue } from '../config/settings.ts';
+import { ParameterReadError, readSecureStringParameter } from '../config/ssm-parameter.ts';
+import type { Source } from '../sources/source.ts';
+import { accessPolicy } from './authorize.ts';
+import { type CallbackHandler, createCallbackHandler } from './callback-handler.ts';
+
+/**
+ * Builds a source's Lambda handler from its settings, once per container: `functions/*.ts` awaits it
+ * at module scope, so it runs in Lambda's init phase. Every setting is checked strictly first
+ * (`QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `TOKENS_<SOURCE>` or `TOKENS_<SOURCE>_SSM_NAME`,
+ * `ALLOW_CIDRS_<SOURCE>`), and tokens kept in SSM are read here, once.
+ *
+ * A malformed setting or an unreadable parameter rejects with a {@link ConfigError}: the init fails,
+ * no request is served with a half-read configuration, the function's log shows the one-line reason,
+ * and Lambda runs the init again on the next request (so a fixed SSM parameter is picked up without
+ * a deploy). Meanwhile each request fails as a Lambda error: the HTTP API answers 500 and a function
+ * URL 502 (senders that retry will retry), and the function's `Errors` alarm fires.
+ */
+export async function initCallbackHandler(source: Source): Promise<CallbackHandler> {
+  readQueueSettings(process.env);
+  const settings = readAccessSettings(source.name, process.env);
+  let tokens: readonly string[] = [];
+  if (settings.tokens.from === 'variable') tokens = settings.tokens.tokens;
+  if (settings.tokens.from === 'ssm') {
+    const { parameter, variable } = settings.tokens;
+    let value: string;
+    try {
+      value = await readSecureStringParameter(parameter);
+    } catch (error) {
+      const reason = error instanceof ParameterReadError ? error.message : `SSM parameter ${parameter} could not be read`;
+      throw new ConfigError(`${variable}: ${reason}`, { cause: error });
+    }
+    tokens = parseTokenValue(value, variable, parameter);
+  }
+  return createCallbackHandler(source, { access: accessPolicy(tokens, settings.allow) });
+}

@@ -1,0 +1,242 @@
+/**
+ * Secrets out of stored bodies. A sender that repeats its registered URL in the body (bk-job's
+ * `callback` object, a Thain form with a `token` field) copies the token into what the service
+ * keeps: the event's `data.raw`, the quarantine, the payload bucket. {@link redactSecrets} replaces
+ * each occurrence with {@link REDACTED} and leaves every other byte as it was.
+ *
+ * An occurrence is the secret written in any of the forms a URL takes inside a body: as is,
+ * percent-encoded (either hex case, also twice: `%252B`), `+` for a space, JSON-escaped (`\/`,
+ * `\u0041`, a surrogate pair), or as an XML/HTML character reference (`&#65;`, `&#x41;`, `&amp;`),
+ * each character in whichever form, mixed. A match never starts inside an escape sequence (after a
+ * lone `\`, a `%`, `%X`, `&#…` or `\u…`), so that replacing it cannot break the body's syntax.
+ *
+ * Pure: bytes in, bytes out, no I/O.
+ */
+
+/** What replaces each occurrence of a secret: ASCII letters, valid in JSON, XML, forms and URLs. */
+export const REDACTED = 'REDACTED';
+
+/**
+ * Shortest value replaced wherever it occurs. A shorter one (a request's own `?token=x` when no
+ * token is configured) is replaced only where it is a `token=` value: replacing every `x` would
+ * destroy the body. Configured tokens are at least 16 characters, so this only concerns those.
+ */
+export const MIN_ANYWHERE_CHARS = 8;
+
+/** What {@link redactSecrets} did. */
+export interface Redaction {
+  /** The body with every occurrence replaced; the input itself when nothing was. */
+  readonly bytes: Buffer;
+  /** Whether anything was replaced (the event says so: `data.raw.redacted`). */
+  readonly redacted: boolean;
+  /** How many ranges were replaced. */
+  readonly count: number;
+}
+
+/** Where one character can end when it starts at `at` (empty: it is not written there). */
+type Matcher = (body: Uint8Array, at: number) => number[];
+
+/** A secret as a sequence of characters to match, and where its replacement starts. */
+interface Pattern {
+  /** Matched but kept (`token=` before a short value). */
+  readonly prefix: readonly Matcher[];
+  readonly value: readonly Matcher[];
+  /** Bytes a match can start with. */
+  readonly firstBytes: ReadonlySet<number>;
+}
+
+const PERCENT = 0x25;
+const BACKSLASH = 0x5c;
+const AMPERSAND = 0x26;
+const PLUS = 0x2b;
+
+const JSON_SHORT_ESCAPES: Readonly<Record<number, number>> = {
+  0x22: 0x22, // \"
+  0x5c: 0x5c, // \\
+  0x2f: 0x2f, // \/
+  0x08: 0x62, // \b
+  0x0c: 0x66, // \f
+  0x0a: 0x6e, // \n
+  0x0d: 0x72, // \r
+  0x09: 0x74, // \t
+};
+const XML_NAMED: Readonly<Record<number, string>> = { 0x26: 'amp', 0x3c: 'lt', 0x3e: 'gt', 0x22: 'quot', 0x27: 'apos' };
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+function isHexByte(byte: number | undefined): boolean {
+  return hexValue(byte) >= 0;
+}
+
+function startsWithAscii(body: Uint8Array, at: number, text: string): boolean {
+  if (at + text.length > body.length) return false;
+  for (let i = 0; i < text.length; i++) if (body[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** `count` hex digits at `at` as a number, or -1. */
+function readHex(body: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = 0; i < count; i++) {
+    const digit = hexValue(body[at + i]);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** The ends of a sequence of matchers applied from `start` (a small set: each step is exact). */
+function matchSequence(body: Uint8Array, start: number, units: readonly Matcher[]): number[] {
+  let positions = [start];
+  for (const unit of units) {
+    const next = new Set<number>();
+    for (const position of positions) for (const end of unit(body, position)) next.add(end);
+    if (next.size === 0) return [];
+    positions = [...next];
+  }
+  return positions;
+}
+
+/** One byte written as `%XX` (either case), the `%` itself in any of its forms at `depth`. */
+function percentByte(byte: number, depth: number): Matcher {
+  const percent = characterMatcher(PERCENT, depth - 1);
+  return (body, at) =>
+    percent(body, at).filter((end) => readHex(body, end, 2) === byte).map((end) => end + 2);
+}
+
+/**
+ * Every form one character (a code point) can take in a body. `depth` bounds the nesting of
+ * percent-encoding (`%252B` is `+` encoded twice).
+ */
+function characterMatcher(codePoint: number, depth = 2): Matcher {
+  const bytes = [...Buffer.from(String.fromCodePoint(codePoint), 'utf8')];
+  const percentForm = depth > 0 ? bytes.map((byte) => percentByte(byte, depth)) : [];
+  const named = XML_NAMED[codePoint];
+  const shortEscape = JSON_SHORT_ESCAPES[codePoint];
+  const units =
+    codePoint > 0xffff
+      ? [0xd800 + ((codePoint - 0x10000) >> 10), 0xdc00 + ((codePoint - 0x10000) & 0x3ff)]
+      : [codePoint];
+  return (body, at) => {
+    const ends: number[] = [];
+    // As is.
+    if (bytes.every((byte, i) => body[at + i] === byte)) ends.push(at + bytes.length);
+    const first = body[at];
+    // `%XX` per byte, where the `%` may itself be encoded (`%25`, `\u0025`, `&#37;`).
+    if (percentForm.length > 0 && (first === PERCENT || first === BACKSLASH || first === AMPERSAND)) {
+      ends.push(...matchSequence(body, at, percentForm));
+    }
+    if (first === PLUS && codePoint === 0x20) ends.push(at + 1);
+    if (first === BACKSLASH) {
+      if (shortEscape !== undefined && body[at + 1] === shortEscape) ends.push(at + 2);
+      // \uXXXX, or a surrogate pair of them.
+      let position = at;
+      for (const unit of units) {
+        if (position >= 0 && body[position] === BACKSLASH && body[position + 1] === 0x75 && readHex(body, position + 2, 4) === unit) {
+          position += 6;
+        } else {
+          position = -1;
+        }
+      }
+      if (position >= 0) ends.push(position);
+    }
+    if (first === AMPERSAND) {
+      if (named !== undefined && startsWithAscii(body, at + 1, `${named};`)) ends.push(at + named.length + 2);
+      if (body[at + 1] === 0x23 /* # */) {
+        const hex = (body[at + 2] ?? 0) | 0x20;
+        let position = hex === 0x78 /* x */ ? at + 3 : at + 2;
+        const digitsStart = position;
+        let value = 0;
+        while (position < body.length && position - digitsStart < 8) {
+          const digit = hex === 0x78 ? hexValue(body[position]) : (body[position] ?? 0) - 0x30;
+          if (digit < 0 || digit > (hex === 0x78 ? 15 : 9)) break;
+          value = value * (hex === 0x78 ? 16 : 10) + digit;
+          position++;
+        }
+        if (position > digitsStart && body[position] === 0x3b /* ; */ && value === codePoint) ends.push(position + 1);
+      }
+    }
+    return ends;
+  };
+}
+
+/** Whether `at` is inside an escape sequence, where no replacement may start. */
+function insideEscape(body: Uint8Array, at: number): boolean {
+  let backslashes = 0;
+  while (at - backslashes - 1 >= 0 && body[at - backslashes - 1] === BACKSLASH) backslashes++;
+  if (backslashes % 2 === 1) return true;
+  if (body[at - 1] === PERCENT || (body[at - 2] === PERCENT && isHexByte(body[at - 1]))) return true;
+  // \u, \uX, \uXX, \uXXX
+  for (let digits = 0; digits <= 3; digits++) {
+    const u = at - digits - 1;
+    if (body[u] === 0x75 && body[u - 1] === BACKSLASH && [...body.subarray(u + 1, at)].every(isHexByte)) return true;
+  }
+  // &#…, &#x…
+  let back = at - 1;
+  while (back >= 0 && (isHexByte(body[back]) || body[back] === 0x78)) back--;
+  return body[back] === 0x23 && body[back - 1] === AMPERSAND;
+}
+
+function patternOf(secret: string, prefix: string): Pattern {
+  const matchers = (text: string) => [...text].map((char) => characterMatcher(char.codePointAt(0) ?? 0));
+  const firstChar = (prefix || secret).codePointAt(0) ?? 0;
+  const firstBytes = new Set([Buffer.from(String.fromCodePoint(firstChar), 'utf8')[0] ?? 0, PERCENT, BACKSLASH, AMPERSAND]);
+  if (firstChar === 0x20) firstBytes.add(PLUS);
+  return { prefix: matchers(prefix), value: matchers(secret), firstBytes };
+}
+
+/**
+ * Replaces every occurrence of every secret in `body` (see the module comment for what counts as an
+ * occurrence) with {@link REDACTED}; overlapping occurrences become one. Empty secrets are ignored;
+ * secrets shorter than {@link MIN_ANYWHERE_CHARS} are replaced only as the value of a `token=`.
+ * @param body the raw body bytes, in any charset (secrets are looked for as UTF-8)
+ * @param secrets the configured tokens and the request's own `token` query values
+ */
+export function redactSecrets(body: Uint8Array, secrets: Iterable<string>): Redaction {
+  const patterns = [...new Set(secrets)]
+    .filter((secret) => secret.length > 0)
+    .map((secret) => patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS ? '' : 'token='));
+  const ranges: Array<[number, number]> = [];
+  for (const pattern of patterns) {
+    for (let start = 0; start < body.length; start++) {
+      if (!pattern.firstBytes.has(body[start] ?? -1)) continue;
+      if (insideEscape(body, start)) continue;
+      const valueStarts = matchSequence(body, start, pattern.prefix);
+      let end = -1;
+      let from = -1;
+      for (const valueStart of valueStarts) {
+        const ends = matchSequence(body, valueStart, pattern.value);
+        if (ends.length > 0) {
+          from = valueStart;
+          end = Math.max(end, ...ends);
+        }
+      }
+      if (end > from && from >= 0) {
+        ranges.push([from, end]);
+        start = end - 1;
+      }
+    }
+  }
+  if (ranges.length === 0) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength), redacted: false, count: 0 };
+  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const merged: Array<[number, number]> = [];
+  for (const [from, to] of ranges) {
+    const last = merged.at(-1);
+    if (last && from < last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  const parts: Buffer[] = [];
+  let position = 0;
+  const marker = Buffer.from(REDACTED, 'ascii');
+  for (const [from, to] of merged) {
+    parts.push(Buffer.from(body.subarray(position, from)), marker);
+    position = to;
+  }
+  parts.push(Buffer.from(body.subarray(position)));
+  return { bytes: Buffer.concat(parts), redacted: true, count: merged.length };
+}
