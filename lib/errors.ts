@@ -24,13 +24,36 @@ export class MalformedBodyError extends CallbackError {
   }
 }
 
-/** 422: decoded, but not the shape this route takes; `issues` are `path: problem` lines. */
+/**
+ * Bounds on what an error repeats of a body, in the answer and in the quarantine record alike: a
+ * message or an issue may quote the body (an XML tag, a value), and a hostile body can have any
+ * number of problems.
+ */
+export const ISSUE_LIMITS = {
+  /** Longest error message or issue line kept, in UTF-16 units. */
+  maxChars: 300,
+  /** Most issue lines kept. */
+  maxIssues: 20,
+} as const;
+
+/** A text cut to {@link ISSUE_LIMITS}.maxChars, with an ellipsis when cut. */
+export function clip(text: string): string {
+  return text.length > ISSUE_LIMITS.maxChars ? `${text.slice(0, ISSUE_LIMITS.maxChars - 1)}…` : text;
+}
+
+/**
+ * 422: decoded, but not the shape this route takes. `issues` are `path: problem` lines, at most
+ * {@link ISSUE_LIMITS}.maxIssues of them, each clipped; `issueCount` is how many problems there
+ * were in all, or undefined when validation stopped at the first (a large body, see `defineRoute`).
+ */
 export class InvalidPayloadError extends CallbackError {
   override name = 'InvalidPayloadError';
   readonly issues: readonly string[];
-  constructor(message: string, issues: readonly string[]) {
-    super(422, message);
-    this.issues = issues;
+  readonly issueCount: number | undefined;
+  constructor(message: string, issues: readonly string[], issueCount: number | undefined = issues.length) {
+    super(422, clip(message));
+    this.issues = issues.slice(0, ISSUE_LIMITS.maxIssues).map(clip);
+    this.issueCount = issueCount;
   }
 }
 
@@ -66,7 +89,7 @@ export class MethodNotAllowedError extends CallbackError {
   }
 }
 
-/** 413: the body (or the event built from it) is larger than the queue can carry. */
+/** 413: the body is larger than a front door can hand to Lambda (or, without a payload bucket, its event is larger than one queue message). */
 export class PayloadTooLargeError extends CallbackError {
   override name = 'PayloadTooLargeError';
   constructor(message: string) {
@@ -74,7 +97,7 @@ export class PayloadTooLargeError extends CallbackError {
   }
 }
 
-/** 503: the queue did not take the event; the sender should try again. */
+/** 503: neither the queue nor the spool took the event (or the rejected callback); the sender should try again. */
 export class QueueUnavailableError extends CallbackError {
   override name = 'QueueUnavailableError';
   constructor(options?: { cause?: unknown }) {

@@ -8,6 +8,8 @@ export interface RequestLog {
   readonly type?: string;
   readonly subject?: string;
   readonly eventId?: string;
+  /** True when SQS did not take the event in time and the spool did (answered 200; `error` says why). */
+  readonly spooled?: boolean;
   readonly error?: string;
 }
 
