@@ -50,10 +50,10 @@ export class InvalidPayloadError extends CallbackError {
   override name = 'InvalidPayloadError';
   readonly issues: readonly string[];
   readonly issueCount: number | undefined;
-  constructor(message: string, issues: readonly string[], issueCount: number | undefined = issues.length) {
+  constructor(message: string, issues: readonly string[], issueCount: number | 'not counted' = issues.length) {
     super(422, clip(message));
     this.issues = issues.slice(0, ISSUE_LIMITS.maxIssues).map(clip);
-    this.issueCount = issueCount;
+    this.issueCount = issueCount === 'not counted' ? undefined : issueCount;
   }
 }
 

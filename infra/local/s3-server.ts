@@ -15,11 +15,14 @@ export interface LocalS3 {
 
 /** s3rver's one account; SigV4 signatures are not checked, but the access key id must be known. */
 function registerAccessKey(accessKeyId: string, secretAccessKey: string): void {
+  // The module is the account class, with the one account as its DUMMY_ACCOUNT.
   const account: unknown = createRequire(import.meta.url)('s3rver/lib/models/account.js');
-  const dummy = typeof account === 'object' && account !== null && 'DUMMY_ACCOUNT' in account ? account.DUMMY_ACCOUNT : undefined;
+  const dummy = typeof account === 'function' && 'DUMMY_ACCOUNT' in account ? account.DUMMY_ACCOUNT : undefined;
   if (typeof dummy === 'object' && dummy !== null && 'createKeyPair' in dummy && typeof dummy.createKeyPair === 'function') {
     dummy.createKeyPair(accessKeyId, secretAccessKey);
+    return;
   }
+  throw new Error('s3rver changed: its account module has no DUMMY_ACCOUNT.createKeyPair');
 }
 
 /**

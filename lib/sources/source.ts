@@ -104,7 +104,7 @@ export function invalidPayload(
   return new InvalidPayloadError(
     `${what} is not valid: ${lines.slice(0, 3).join('; ')}${more}`,
     lines,
-    complete ? issues.length : undefined,
+    complete ? issues.length : 'not counted',
   );
 }
 
