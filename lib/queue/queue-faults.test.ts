@@ -1,7 +1,9 @@
 /**
  * Queue faults (issue 5, "Nothing lost, no one in"): with SQS refusing connections, hanging, slow,
- * throttling, failing or answering nonsense, every callback is answered 503 (never 200, never 4xx),
- * and once the queue is back the next callback is 200 with its event in the queue.
+ * throttling, failing or answering nonsense, and no payload bucket to spool to, every callback is
+ * answered 503 (never 200, never 4xx), and once the queue is back the next callback is 200 with its
+ * event in the queue. With the bucket (the deployed setup), the same faults give 200 from the spool,
+ * and the redrive delivers every event once the queue is back.
  *
  * The handlers use `createSqsClient` with an endpoint override, so the production timeouts and
  * retries (`QUEUE_TIMEOUTS`) apply. The faults come from a small `node:http` server in front of a
@@ -16,6 +18,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { type Fault, FaultySqs, SLOW_OK_MS } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { type TestSqs, startTestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
@@ -268,4 +271,34 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
       await faulty.close();
     }
   }, 30_000);
+});
+
+describe('queue faults with the payload bucket: 200 from the spool, and the redrive delivers once SQS is back', () => {
+  const spoolFaults: readonly Fault[] = ['hang', 'reset', 'throttling', 'service-unavailable', 'access-denied', 'garbage'];
+  for (const fault of spoolFaults) {
+    it(`${fault}: every callback 200 (the refused body 422, kept), none on the queue until the redrive moves them`, async () => {
+      const stores = await startDurableStores();
+      const faulty = new FaultySqs(stores.sqs.endpoint, fault);
+      const endpoint = await faulty.listen();
+      try {
+        const handlers = new Map<string, CallbackHandler>(CALLBACKS.map(({ source, path }) => [path, stores.handler(source, endpoint)]));
+        const answers = await burst(handlers);
+        const refused = answers.filter((a) => a.label.startsWith('refused'));
+        const callbacks = answers.filter((a) => !a.label.startsWith('refused'));
+        for (const { label, response } of callbacks) expect(response.statusCode, label).toBe(200);
+        for (const { label, response } of refused) expect(response.statusCode, label).toBe(422);
+        faulty.mode = 'forward';
+        await faulty.settle();
+        expect(await stores.redrive()).toMatchObject({ left: 0 });
+        const ids = callbacks.map(({ response }) => JSON.parse(response.body ?? '{}').id as string);
+        const queued = (await stores.takeEvents()).map((q) => q.event.id);
+        expect(new Set(queued)).toEqual(new Set(ids));
+        expect((await stores.takeQuarantined()).map((k) => k.body.toString())).toContain(REFUSED_BODY);
+        report(`${fault} + spool`, answers, []);
+      } finally {
+        await faulty.close();
+        await stores.close();
+      }
+    }, 30_000);
+  }
 });
