@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
+import { STORE_TIMEOUTS } from '../../lib/store/payload-bucket.ts';
+import { metricLine } from '../../lib/store/redrive-handler.ts';
 import { loadServiceConfig, SERVICE_DIR } from '../local/service-config.ts';
 
 // The CloudFormation template exactly as `npx sls package` writes it, offline, no AWS account.
@@ -147,50 +150,78 @@ describe('sls package template', () => {
   it('gives each function only its own token and allowlist variables, empty by default', () => {
     const variables = (fn: string) =>
       Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
-    expect(variables('BkJobLambdaFunction')).toEqual(['ALLOW_CIDRS_BK_JOB', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_BK_JOB']);
-    expect(variables('TencentCiLambdaFunction')).toEqual(['ALLOW_CIDRS_TENCENT_CI', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_TENCENT_CI']);
-    expect(variables('ThainLambdaFunction')).toEqual(['ALLOW_CIDRS_THAIN', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', 'TOKENS_THAIN']);
-    expect(variables('ExampleConsumerLambdaFunction')).toEqual(['QUARANTINE_QUEUE_URL', 'QUEUE_URL']);
+    const stores = ['PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
+    expect(variables('BkJobLambdaFunction')).toEqual(['ALLOW_CIDRS_BK_JOB', ...stores, 'TOKENS_BK_JOB']);
+    expect(variables('TencentCiLambdaFunction')).toEqual(['ALLOW_CIDRS_TENCENT_CI', ...stores, 'TOKENS_TENCENT_CI']);
+    expect(variables('ThainLambdaFunction')).toEqual(['ALLOW_CIDRS_THAIN', ...stores, 'TOKENS_THAIN']);
+    expect(variables('ExampleConsumerLambdaFunction')).toEqual(stores);
+    expect(variables('SpoolRedriveLambdaFunction')).toEqual(['METRICS_NAMESPACE', 'METRICS_SERVICE', ...stores]);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ TOKENS_THAIN: '', ALLOW_CIDRS_THAIN: '' }) },
+      Environment: { Variables: Match.objectLike({ TOKENS_THAIN: '', ALLOW_CIDRS_THAIN: '', PAYLOAD_BUCKET: { Ref: 'PayloadBucket' } }) },
     });
   });
 
-  it('grants each queue action on its queue only, logs on the service log groups, and never `*`', () => {
-    const roles = Object.values(raw.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
-    expect(roles).toHaveLength(1);
-    const statements = roles.flatMap((role) =>
-      ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap(
-        (policy) => policy.PolicyDocument.Statement,
-      ),
-    );
-    const queueStatements = statements.filter((s) => [s.Action].flat().some((a) => !String(a).startsWith('logs:')));
-    expect(queueStatements).toEqual([
-      // The callback functions: send events, and keep rejected callbacks.
-      {
-        Effect: 'Allow',
-        Action: ['sqs:SendMessage'],
-        Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['QuarantineQueue', 'Arn'] }],
+  it('gives every function its own role, allowed exactly what it does, action by action', () => {
+    const bucket = { 'Fn::GetAtt': ['PayloadBucket', 'Arn'] };
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [bucket, `/${prefix}/*`]] });
+    const queues = [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['QuarantineQueue', 'Arn'] }];
+    const logs = (fn: string) => ({
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [
+        {
+          'Fn::Join': [
+            ':',
+            ['arn', { Ref: 'AWS::Partition' }, 'logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', `/aws/lambda/jobhooks-test-${fn}`, '*'],
+          ],
+        },
+      ],
+    });
+    const callback = (fn: string) => [
+      logs(fn),
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: queues },
+      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [under('events'), under('spool'), under('quarantine')] },
+    ];
+    const expected: Record<string, { fn: string; statements: unknown[] }> = {
+      BkJobRole: { fn: 'bkJob', statements: callback('bkJob') },
+      TencentCiRole: { fn: 'tencentCi', statements: callback('tencentCi') },
+      ThainRole: { fn: 'thain', statements: callback('thain') },
+      SpoolRedriveRole: {
+        fn: 'spoolRedrive',
+        statements: [
+          logs('spoolRedrive'),
+          { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket], Condition: { StringLike: { 's3:prefix': ['spool/*'] } } },
+          { Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: [under('spool')] },
+          { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: queues },
+          { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [under('events'), under('quarantine')] },
+        ],
       },
-      // The example consumer's subscription (added by the Serverless Framework for its sqs event).
-      {
-        Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }],
+      ExampleConsumerRole: {
+        fn: 'exampleConsumer',
+        statements: [
+          logs('exampleConsumer'),
+          {
+            Effect: 'Allow',
+            Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+            Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }],
+          },
+          { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [under('events')] },
+        ],
       },
-    ]);
-    for (const statement of statements.filter((s) => !queueStatements.includes(s))) {
-      expect(statement.Effect).toBe('Allow');
-      for (const resource of [statement.Resource].flat()) {
-        expect(JSON.stringify(resource)).toMatch(/log-group:\/aws\/lambda\/jobhooks-test\*:\*/);
-      }
+    };
+    const roles = Object.entries(raw.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+    expect(roles.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());
+    for (const [id, role] of roles) {
+      const want = expected[id];
+      const policies = (role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+      expect(policies.flatMap((policy) => policy.PolicyDocument.Statement), id).toEqual(want?.statements);
+      expect(role.Properties?.AssumeRolePolicyDocument, id).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      expect(raw.Resources[logicalName(want?.fn ?? '')]?.Properties?.Role, id).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
     }
-    // No action or resource is `*` or ends in one (`sqs:*`); log-group patterns above are scoped.
-    for (const statement of statements) {
-      for (const action of [statement.Action].flat()) expect(String(action)).not.toMatch(/\*/);
-      for (const resource of [statement.Resource].flat()) expect(resource).not.toBe('*');
-      expect(statement.NotAction ?? statement.NotResource).toBeUndefined();
-    }
+    expect(raw.Resources.ExampleConsumerRole?.Condition).toBe('ExampleConsumerEnabled');
   });
 
   it('hands the functions HTTP API payload 2.0, the event shape the handler reads', () => {
@@ -204,6 +235,65 @@ describe('sls package template', () => {
   it('outputs the queue URL and ARN', () => {
     template.hasOutput('EventsQueueUrl', { Value: { Ref: 'EventsQueue' } });
     template.hasOutput('EventsQueueArn', { Value: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } });
+  });
+
+  it('has the payload bucket: encrypted, all public access blocked, TLS only, owner-enforced, its name an output', () => {
+    expect(raw.Resources.PayloadBucket).toMatchObject({
+      Type: 'AWS::S3::Bucket',
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      },
+    });
+    expect(raw.Resources.PayloadBucketPolicy?.Properties).toEqual({
+      Bucket: { Ref: 'PayloadBucket' },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, '/*']] }],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    });
+    template.hasOutput('PayloadBucketName', { Value: { Ref: 'PayloadBucket' } });
+  });
+
+  it('expires each prefix of the bucket with what refers to it, and aborts unfinished uploads', async () => {
+    const rules = (t: RawTemplate) =>
+      (t.Resources.PayloadBucket?.Properties?.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+    // events/: as long as the events queue or its dead-letter queue (14 days from the first send) keeps the message.
+    expect(rules(raw)).toEqual([
+      { Id: 'events', Status: 'Enabled', Prefix: 'events/', ExpirationInDays: 14 },
+      { Id: 'spool', Status: 'Enabled', Prefix: 'spool/', ExpirationInDays: 14 },
+      { Id: 'quarantine', Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: 14 },
+      { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    const shorter = await slsPackage(join(dir, 'retention'), { quarantineRetentionSeconds: '90000', spoolRetentionDays: '3' });
+    // CloudFormation takes a number given as text (a --param is text).
+    expect(rules(shorter).map((rule) => rule.ExpirationInDays)).toEqual([14, '3', 2, undefined]);
+  }, 120_000);
+
+  it('runs the spool redrive every minute, for at most a minute', () => {
+    expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties).toMatchObject({ Handler: 'functions/spool-redrive.handler', Timeout: 60 });
+    expect(raw.Resources.SpoolRedriveEventsRuleSchedule1?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': ['SpoolRedriveLambdaFunction', 'Arn'] } }],
+    });
+  });
+
+  it('gives a callback time for SQS and then the spool (their budgets), well inside bk-job’s 15 s', () => {
+    const timeout = Number(raw.Resources.BkJobLambdaFunction?.Properties?.Timeout);
+    expect(timeout * 1000).toBeGreaterThan(QUEUE_TIMEOUTS.totalMs + STORE_TIMEOUTS.totalMs);
+    expect(timeout).toBeLessThan(15);
   });
 
   it('ships one bundled artifact per function', async () => {
@@ -313,9 +403,29 @@ describe('sls package template: production settings', () => {
     });
   });
 
+  it('alarms on the age of the oldest spooled event, and on a redrive that reports nothing', () => {
+    expect(raw.Resources.SpoolAgeAlarm?.Properties).toMatchObject({
+      Namespace: 'jobhooks/test',
+      MetricName: 'SpoolOldestAgeSeconds',
+      Dimensions: [{ Name: 'Service', Value: 'jobhooks-test' }],
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // What the redrive logs is that metric, in that namespace and dimension (embedded metric format).
+    const line = JSON.parse(metricLine({ sent: 2, left: 1, oldestAgeSeconds: 75 }, 'jobhooks/test', 'jobhooks-test', 0));
+    expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'jobhooks/test', Dimensions: [['Service']] });
+    expect(line._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' });
+    expect(line).toMatchObject({ Service: 'jobhooks-test', SpoolOldestAgeSeconds: 75 });
+    expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties?.Environment).toMatchObject({
+      Variables: { METRICS_NAMESPACE: 'jobhooks/test', METRICS_SERVICE: 'jobhooks-test' },
+    });
+  });
+
   it('has every alarm notify the alarm topic when it fires and when it recovers', () => {
     const alarms = (t: RawTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms(raw)).toHaveLength(5 + callbackFunctions.length);
+    expect(alarms(raw)).toHaveLength(6 + callbackFunctions.length);
     for (const alarm of alarms(raw)) {
       expect(alarm.Properties?.AlarmActions).toEqual([alarmTarget('')]);
       expect(alarm.Properties?.OKActions).toEqual([alarmTarget('')]);
@@ -389,6 +499,7 @@ describe('sls package template: production settings', () => {
       EventsQueueArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       EventsDeadLetterQueueUrl: { Ref: 'EventsDeadLetterQueue' },
       QuarantineQueueUrl: { Ref: 'QuarantineQueue' },
+      PayloadBucketName: { Ref: 'PayloadBucket' },
     };
     for (const [name, value] of Object.entries(expected)) template.hasOutput(name, { Value: value });
     // Every route of serverless.yml has its output: a new route cannot be forgotten here.
@@ -428,6 +539,7 @@ describe('sls package template: the example consumer', () => {
   it('exists only with exampleConsumer=true: each of its resources and outputs carries the condition', () => {
     const resources = consumerResources(raw);
     expect(resources.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::IAM::Role',
       'AWS::Lambda::EventSourceMapping',
       'AWS::Lambda::Function',
       'AWS::Lambda::Version',
