@@ -65,6 +65,9 @@ export async function receiveAll(
   queueUrl: string,
   options: { remove: boolean; visibilityTimeout?: number },
 ): Promise<Message[]> {
+  // local-aws-sqs makes a sent message receivable on a 0 ms timer (its DelaySeconds); under load a
+  // receive right after the send can run before those timers. A later timer runs after them.
+  await new Promise((resolve) => setTimeout(resolve, 5));
   const all: Message[] = [];
   for (;;) {
     const { Messages = [] } = await client.send(

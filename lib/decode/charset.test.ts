@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gbk } from '../../infra/testing/gbk.ts';
 import { MalformedBodyError } from '../errors.ts';
 import { rawBytes } from '../events/cloud-event.ts';
 import { declaredCharset, decodeBodyText, rawBodyOf } from './charset.ts';
-
-const gbk = (text: string) => encodeGbk(text);
-/** GBK bytes of a few characters used here (Node has a GBK decoder but no encoder). */
-function encodeGbk(text: string): Buffer {
-  const table: Record<string, number[]> = { 数: [0xca, 0xfd], 据: [0xbe, 0xdd], 失: [0xca, 0xa7], 败: [0xb0, 0xdc] };
-  return Buffer.concat([...text].map((char) => Buffer.from(table[char] ?? [char.charCodeAt(0)])));
-}
 
 describe('declaredCharset', () => {
   it.each([

@@ -10,6 +10,7 @@ import { type DurableStores, startDurableStores } from '../../infra/testing/dura
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { apacheForm } from '../../infra/testing/apache-form.ts';
+import { gbk } from '../../infra/testing/gbk.ts';
 import { type CloudEvent, type SourceName, rawBytes } from '../events/cloud-event.ts';
 import { MAX_MESSAGE_BYTES, messageSize } from '../queue/send-event.ts';
 import { PREFIXES } from '../store/payload-bucket.ts';
@@ -54,12 +55,6 @@ async function post(source: SourceName, path: string, body: Buffer | string, con
   );
   const answer = JSON.parse(response.body ?? '{}') as { id?: string; error?: string };
   return { status: response.statusCode ?? 0, ...answer, ms: performance.now() - started };
-}
-
-/** GBK bytes of text (Node decodes GBK but has no encoder): ASCII as is, the few characters used here by table. */
-function gbk(text: string): Buffer {
-  const table: Record<string, number[]> = { 输: [0xca, 0xe4], 入: [0xc8, 0xeb], 失: [0xca, 0xa7], 败: [0xb0, 0xdc] };
-  return Buffer.concat([...text].map((char) => Buffer.from(table[char] ?? [char.charCodeAt(0)])));
 }
 
 describe('1. large genuine bodies get 200 and one event holding their exact bytes (they got 413, kept nowhere)', () => {

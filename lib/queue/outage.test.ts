@@ -9,20 +9,14 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
-import type { SourceName } from '../events/cloud-event.ts';
+import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
 import { PREFIXES } from '../store/payload-bucket.ts';
 
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 6_000);
 /** Requests each route's client keeps in flight. */
 const CONCURRENCY = 2;
 
-const ROUTES: ReadonlyArray<{ source: SourceName; path: string; fixture: string }> = [
-  { source: 'bk-job', path: '/callbacks/bk-job', fixture: 'bkjob-json-failed' },
-  { source: 'tencent-ci', path: '/callbacks/tencent-ci', fixture: 'ci-workflowfinish-xml' },
-  { source: 'thain', path: '/callbacks/thain/flow', fixture: 'thain-flow-error' },
-  { source: 'thain', path: '/callbacks/thain/job', fixture: 'thain-job-success' },
-  { source: 'thain', path: '/callbacks/thain/modify', fixture: 'thain-modify-pause' },
-];
+const ROUTES = ROUTE_CALLBACKS;
 
 describe('the queue down under load from every route', () => {
   it(`down for ${OUTAGE_MS / 1000} s: every 200 reaches the queue after, 0 lost, no 503 while the bucket works`, async () => {

@@ -21,8 +21,8 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { type Fault, FaultySqs, SLOW_OK_MS } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
+import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
 import { type TestSqs, startTestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
-import type { SourceName } from '../events/cloud-event.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createSqsQuarantine } from './quarantine.ts';
@@ -30,14 +30,7 @@ import { createSqsClient, createSqsQueue } from './send-event.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** One real callback per route (valid: with a healthy queue each is a 200). */
-const CALLBACKS: ReadonlyArray<{ source: SourceName; path: string; fixture: string }> = [
-  { source: 'bk-job', path: '/callbacks/bk-job', fixture: 'bkjob-json-success' },
-  { source: 'tencent-ci', path: '/callbacks/tencent-ci', fixture: 'ci-workflowfinish-json' },
-  { source: 'thain', path: '/callbacks/thain/flow', fixture: 'thain-flow-success' },
-  { source: 'thain', path: '/callbacks/thain/job', fixture: 'thain-job-success' },
-  { source: 'thain', path: '/callbacks/thain/modify', fixture: 'thain-modify-pause' },
-];
+const CALLBACKS = ROUTE_CALLBACKS;
 /** A body every route refuses (422): with a quarantine configured, it must be kept before a 4xx. */
 const REFUSED_BODY = '{}';
 
