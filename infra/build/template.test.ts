@@ -416,7 +416,7 @@ describe('sls package template: production settings', () => {
     // What the redrive logs is that metric, in that namespace and dimension (embedded metric format).
     const line = JSON.parse(metricLine({ sent: 2, left: 1, oldestAgeSeconds: 75 }, 'jobhooks/test', 'jobhooks-test', 0));
     expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'jobhooks/test', Dimensions: [['Service']] });
-    expect(line._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' });
+    expect(line._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' }]);
     expect(line).toMatchObject({ Service: 'jobhooks-test', SpoolOldestAgeSeconds: 75 });
     expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties?.Environment).toMatchObject({
       Variables: { METRICS_NAMESPACE: 'jobhooks/test', METRICS_SERVICE: 'jobhooks-test' },

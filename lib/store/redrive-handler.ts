@@ -4,9 +4,13 @@ import { queueFromEnvironment } from '../queue/send-event.ts';
 import { bucketFromEnvironment } from './payload-bucket.ts';
 import { type RedriveSummary, redriveSpool } from './spool.ts';
 
-/** Names of the metrics the redrive publishes (CloudWatch embedded metric format, in its log line). */
+/**
+ * What the redrive's log line reports. Only `oldestAge` is a CloudWatch metric (embedded metric
+ * format; the spool-age alarm watches it): each custom metric costs a monthly fee, the other two
+ * are log fields, found with Logs Insights when needed.
+ */
 export const SPOOL_METRICS = {
-  /** Age of the oldest spooled object when the run started, in seconds; the spool-age alarm watches it. */
+  /** Age of the oldest spooled object when the run started, in seconds. */
   oldestAge: 'SpoolOldestAgeSeconds',
   /** Objects moved to their queue by the run. */
   redriven: 'SpoolRedriven',
@@ -30,11 +34,7 @@ export function metricLine(summary: RedriveSummary, namespace: string, service: 
         {
           Namespace: namespace,
           Dimensions: [['Service']],
-          Metrics: [
-            { Name: SPOOL_METRICS.oldestAge, Unit: 'Seconds' },
-            { Name: SPOOL_METRICS.redriven, Unit: 'Count' },
-            { Name: SPOOL_METRICS.left, Unit: 'Count' },
-          ],
+          Metrics: [{ Name: SPOOL_METRICS.oldestAge, Unit: 'Seconds' }],
         },
       ],
     },
