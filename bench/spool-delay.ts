@@ -17,6 +17,7 @@ const faulty = new FaultySqs(sqs.endpoint, 'service-unavailable');
 const endpoint = await faulty.listen();
 const eventsUrl = await sqs.queueUrl('events');
 Object.assign(process.env, {
+  AWS_ENDPOINT_URL_SQS: endpoint,
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
