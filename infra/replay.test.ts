@@ -8,6 +8,7 @@ import { SOURCES } from '../lib/sources/registry.ts';
 import type { Source } from '../lib/sources/source.ts';
 import { createHttpEvent } from './local/http-event.ts';
 import { replayQuarantine } from './replay.ts';
+import { startTestS3 } from './testing/s3.ts';
 import { type TestSqs, startTestSqs } from './testing/sqs.ts';
 
 let sqs: TestSqs;
@@ -116,5 +117,30 @@ describe('quarantine and replay', () => {
     const response = await handler(createHttpEvent({ body: 'garbage', path: '/callbacks/bk-job', query: 'token=nope' }));
     expect(response.statusCode).toBe(401);
     expect(await sqs.drain(quarantineUrl)).toEqual([]);
+  });
+});
+
+describe('replay of a body kept in the payload bucket', () => {
+  it('reads a quarantined body from the bucket (its SHA-256 checked) and replays it into an event', async () => {
+    const s3 = await startTestS3(['payloads']);
+    const bucket = s3.bucket('payloads');
+    try {
+      const handler = createCallbackHandler(oldBkJob, {
+        queue: createSqsQueue({ queueUrl: eventsUrl, client: sqs.client, bucket }),
+        quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client: sqs.client, bucket }),
+        access: false,
+      });
+      // Valid for the fixed code, refused by the old one; its record would be over 1 MiB.
+      const body = `{"job_instance_id":78,"status":3,"step_instance_list":[{"step_instance_id":1,"status":3}],"log":"${'\\u0001'.repeat(200_000)}"}`;
+      expect((await handler(createHttpEvent({ body, path: '/callbacks/bk-job' }))).statusCode).toBe(422);
+      expect(await s3.keys('payloads', 'quarantine/')).toHaveLength(1);
+      const summary = await replayQuarantine({ client: sqs.client, quarantineUrl, eventsUrl, bucket });
+      expect(summary).toEqual({ replayed: 1, failing: [] });
+      const [message] = await sqs.drain(eventsUrl);
+      const event = JSON.parse(message?.Body ?? '{}');
+      expect(event).toMatchObject({ subject: '78', dataref: expect.stringMatching(/^s3:\/\/payloads\/events\//) });
+    } finally {
+      await s3.close();
+    }
   });
 });

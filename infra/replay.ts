@@ -7,13 +7,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { createCallbackHandler } from '../lib/http/callback-handler.ts';
-import { QuarantineRecordSchema, rawBodyOf } from '../lib/queue/quarantine.ts';
+import { type ObjectReader, QuarantineRecordSchema, objectReaderFor, quarantinedBytes } from '../lib/queue/quarantine.ts';
 import { type EventQueue, createSqsClient, createSqsQueue } from '../lib/queue/send-event.ts';
+import { type PayloadBucket, createPayloadBucket, createS3Client } from '../lib/store/payload-bucket.ts';
 import type { SourceName } from '../lib/events/cloud-event.ts';
 import type { Source } from '../lib/sources/source.ts';
 import { SOURCES } from '../lib/sources/registry.ts';
 import { createHttpEvent } from './local/http-event.ts';
-import { DEFAULT_SQS_PORT } from './local/local-run.ts';
+import { DEFAULT_S3_PORT, DEFAULT_SQS_PORT, localBucketName } from './local/local-run.ts';
 import { loadServiceConfig } from './local/service-config.ts';
 
 /** What one replay run did. */
@@ -29,6 +30,11 @@ export interface ReplayOptions {
   readonly client: SQSClient;
   readonly quarantineUrl: string;
   readonly eventsUrl: string;
+  /**
+   * The payload bucket: where the bodies of large quarantined callbacks are, and where replayed
+   * events too large for one message go. Without one, such records fail and stay quarantined.
+   */
+  readonly bucket?: PayloadBucket | undefined;
   /** Only report what would pass; change nothing. */
   readonly dryRun?: boolean;
   /** The code to run them through; defaults to the current sources. */
@@ -42,7 +48,9 @@ export interface ReplayOptions {
  */
 export async function replayQuarantine(options: ReplayOptions): Promise<ReplaySummary> {
   const { client } = options;
-  const events = createSqsQueue({ queueUrl: options.eventsUrl, client });
+  const events = createSqsQueue({ queueUrl: options.eventsUrl, client, bucket: options.bucket });
+  const { bucket } = options;
+  const read: ObjectReader = bucket ? objectReaderFor(bucket) : (url) => Promise.reject(new Error(`no payload bucket to read ${url} from`));
   const discard: EventQueue = { send: () => Promise.resolve() };
   let replayed = 0;
   const failing: Array<{ messageId: string; status: number; error: string }> = [];
@@ -60,7 +68,7 @@ export async function replayQuarantine(options: ReplayOptions): Promise<ReplaySu
     );
     if (Messages.length === 0) break;
     for (const message of Messages) {
-      const outcome = await replayOne(message, options.dryRun ? discard : events, options.sources ?? SOURCES);
+      const outcome = await replayOne(message, options.dryRun ? discard : events, options.sources ?? SOURCES, read);
       if (outcome.status === 200) replayed++;
       else failing.push({ messageId: message.MessageId ?? '', ...outcome });
       if (outcome.status === 200 && !options.dryRun) {
@@ -82,6 +90,7 @@ async function replayOne(
   message: Message,
   queue: EventQueue,
   sources: Readonly<Record<SourceName, Source>>,
+  read: ObjectReader,
 ): Promise<{ status: number; error: string }> {
   let json: unknown;
   try {
@@ -92,15 +101,23 @@ async function replayOne(
   const parsed = v.safeParse(QuarantineRecordSchema, json);
   if (!parsed.success) return { status: 0, error: `not a quarantine record: ${v.summarize(parsed.issues)}` };
   const record = parsed.output;
+  let body: Buffer;
+  try {
+    body = await quarantinedBytes(record, read);
+  } catch (error) {
+    return { status: 0, error: `body not readable: ${error instanceof Error ? error.message : String(error)}` };
+  }
   const handler = createCallbackHandler(sources[record.source], {
     queue,
     quarantine: false,
+    spool: false,
     access: false,
     now: () => new Date(record.receivedAt),
   });
   const response = await handler(
     createHttpEvent({
-      body: rawBodyOf(record),
+      // The exact bytes, handed over base64-encoded as a front door hands binary bodies.
+      body,
       contentType: record.raw.contentType,
       path: record.route,
       query: new URLSearchParams(record.labels).toString(),
@@ -118,8 +135,11 @@ async function main(): Promise<void> {
   let quarantineUrl = process.env.QUARANTINE_QUEUE_URL;
   let eventsUrl = process.env.QUEUE_URL;
   let client: SQSClient;
+  let bucket: PayloadBucket | undefined;
   if (quarantineUrl && eventsUrl) {
     client = createSqsClient();
+    const name = process.env.PAYLOAD_BUCKET;
+    bucket = name ? createPayloadBucket({ bucket: name }) : undefined;
   } else {
     // No queues named: the ones `npm start` holds on its embedded SQS.
     const endpoint = `http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`;
@@ -127,10 +147,19 @@ async function main(): Promise<void> {
     const named = (id: string) => `${endpoint}/000000000000/${queues.find((q) => q.logicalId === id)?.name}`;
     quarantineUrl ??= named('QuarantineQueue');
     eventsUrl ??= named('EventsQueue');
-    client = createSqsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    client = createSqsClient({ endpoint, region: 'us-east-1', credentials });
+    bucket = createPayloadBucket({
+      bucket: process.env.PAYLOAD_BUCKET ?? localBucketName(loadServiceConfig()),
+      client: createS3Client({
+        endpoint: process.env.AWS_ENDPOINT_URL_S3 ?? `http://127.0.0.1:${process.env.S3_PORT ?? DEFAULT_S3_PORT}`,
+        region: 'us-east-1',
+        credentials,
+      }),
+    });
   }
   process.stdout.write(`replaying ${quarantineUrl} -> ${eventsUrl}${dryRun ? ' (dry run)' : ''}\n`);
-  const summary = await replayQuarantine({ client, quarantineUrl, eventsUrl, dryRun });
+  const summary = await replayQuarantine({ client, quarantineUrl, eventsUrl, dryRun, bucket });
   for (const failure of summary.failing) {
     process.stdout.write(`  still failing ${failure.messageId}: ${failure.status} ${failure.error}\n`);
   }

@@ -55,18 +55,44 @@ export class MalformedBodyError extends CallbackError {
 }
 
 /**
+ * Bounds on what an error repeats of a body, in the answer and in the quarantine record alike: a
+ * message or an issue may quote the body (an XML tag, a value), and a hostile body can have any
+ * number of problems.
+ */
+export const ISSUE_LIMITS = {
+  /** Longest error message or issue line kept, in UTF-16 units. */
+  maxChars: 300,
+  /** Most issue lines kept. */
+  maxIssues: 20,
+} as const;
+
+/** A text cut to {@link ISSUE_LIMITS}.maxChars, with an ellipsis when cut. */
+export function clip(text: string): string {
+  return text.length > ISSUE_LIMITS.maxChars ? `${text.slice(0, ISSUE_LIMITS.maxChars - 1)}…` : text;
+}
+
+/**
  * 422: decoded, but not the shape this route takes. `issues` are `path: problem` lines for the
- * caller; `fields` are the same paths with only schema-declared keys and indexes (any other key is
- * `*`), for the log, which must not carry what the sender wrote.
+ * caller, at most {@link ISSUE_LIMITS}.maxIssues of them, each clipped; `issueCount` is how many
+ * problems there were in all, or undefined when validation stopped at the first (a large body, see
+ * `defineRoute`). `fields` are the same paths with only schema-declared keys and indexes (any other
+ * key is `*`), for the log, which must not carry what the sender wrote.
  */
 export class InvalidPayloadError extends CallbackError {
   override name = 'InvalidPayloadError';
   readonly issues: readonly string[];
   readonly fields: readonly string[];
-  constructor(message: string, issues: readonly string[], fields: readonly string[] = ['(body)']) {
-    super(422, message);
-    this.issues = issues;
-    this.fields = fields;
+  readonly issueCount: number | undefined;
+  constructor(
+    message: string,
+    issues: readonly string[],
+    options: { readonly fields?: readonly string[]; readonly issueCount?: number | 'not counted' } = {},
+  ) {
+    super(422, clip(message));
+    this.issues = issues.slice(0, ISSUE_LIMITS.maxIssues).map(clip);
+    this.fields = (options.fields ?? ['(body)']).slice(0, ISSUE_LIMITS.maxIssues);
+    const count = options.issueCount ?? issues.length;
+    this.issueCount = count === 'not counted' ? undefined : count;
   }
 }
 
@@ -102,7 +128,7 @@ export class MethodNotAllowedError extends CallbackError {
   }
 }
 
-/** 413: the body (or the event built from it) is larger than the queue can carry. */
+/** 413: the body is larger than a front door can hand to Lambda (or, without a payload bucket, its event is larger than one queue message). */
 export class PayloadTooLargeError extends CallbackError {
   override name = 'PayloadTooLargeError';
   constructor(message: string) {
@@ -110,7 +136,7 @@ export class PayloadTooLargeError extends CallbackError {
   }
 }
 
-/** 503: the queue did not take the event; the sender should try again. */
+/** 503: neither the queue nor the spool took the event (or the rejected callback); the sender should try again. */
 export class QueueUnavailableError extends CallbackError {
   override name = 'QueueUnavailableError';
   constructor(options?: { cause?: unknown }) {

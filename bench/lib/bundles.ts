@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { type BuildOptions, type Metafile, build } from 'esbuild';
 import { SERVICE_DIR, loadServiceConfig } from '../../infra/local/service-config.ts';
 
-/** The cold-start floor: the SDK's SQS client bundled like a function, and nothing else. */
-export const FLOOR_ENTRY = join(SERVICE_DIR, 'bench', 'floor', 'sqs-client.ts');
+/** The cold-start floor: the SDK clients a function needs (SQS, S3) bundled like a function, and nothing else. */
+export const FLOOR_ENTRY = join(SERVICE_DIR, 'bench', 'floor', 'sdk-clients.ts');
 /** Where the bench writes bundles it imports (gitignored `.build/`). */
 export const BENCH_BUILD_DIR = join(SERVICE_DIR, '.build', 'bench');
 /** The one function allowed to carry an XML parser (issue 6). */

@@ -11,7 +11,8 @@ import { loadServiceConfig } from '../local/service-config.ts';
 
 // Issue 6, item 4: the deterministic half of the cold-start budget. Every function of
 // serverless.yml is bundled in memory exactly as `sls package` bundles it (bundleOptions, write:
-// false) and compared with the floor bundle, the AWS SDK's SQS client alone, bundled the same way.
+// false) and compared with the floor bundle, the AWS SDK clients a function needs (SQS and S3)
+// alone, bundled the same way.
 // No timing here: `npm run bench` measures and reports import time.
 
 const functions = loadServiceConfig().functions;
@@ -38,9 +39,10 @@ function largest(b: BuiltBundle): string {
     .join(', ');
 }
 
-describe('bundle size against the SQS-client floor', () => {
-  it('the floor bundle holds the SQS client and nothing of the service', () => {
+describe('bundle size against the SDK-clients floor', () => {
+  it('the floor bundle holds the SQS and S3 clients and nothing of the service', () => {
     expect(includesPackage(floor, '@aws-sdk/client-sqs')).toBe(true);
+    expect(includesPackage(floor, '@aws-sdk/client-s3')).toBe(true);
     expect(floor.inputs.filter((input) => input.startsWith('lib/') || input.startsWith('functions/'))).toEqual([]);
   });
 

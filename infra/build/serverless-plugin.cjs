@@ -3,11 +3,30 @@
 // `sls deploy` never ship a stale bundle and a user never runs a separate build step.
 const path = require('node:path');
 
+/**
+ * `${retentionDays:<seconds>[;<seconds>...]}`: the longest of the given retentions in whole days,
+ * rounded up (an S3 lifecycle rule counts days; SQS counts seconds). So the payload bucket keeps an
+ * object as long as the message that names it can exist.
+ */
+function retentionDays(address) {
+  const seconds = String(address)
+    // Not a comma: in a Serverless variable a comma starts the fallback value.
+    .split(';')
+    .map((part) => Number(part.trim()));
+  if (seconds.length === 0 || seconds.some((value) => !Number.isFinite(value) || value <= 0)) {
+    throw new Error(`\${retentionDays:${address}}: expected retention periods in seconds, separated by ;`);
+  }
+  return Math.ceil(Math.max(...seconds) / 86_400);
+}
+
 class EsbuildBundles {
   constructor(serverless, options, { log } = {}) {
     this.serverless = serverless;
     this.options = options;
     this.log = log;
+    this.configurationVariablesSources = {
+      retentionDays: { resolve: ({ address }) => ({ value: retentionDays(address) }) },
+    };
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
       'before:aws:package:finalize:saveServiceState': () => this.checkRetention(),
@@ -65,3 +84,4 @@ class EsbuildBundles {
 }
 
 module.exports = EsbuildBundles;
+module.exports.retentionDays = retentionDays;

@@ -3,12 +3,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
+import { STORE_TIMEOUTS } from '../../lib/store/payload-bucket.ts';
+import { metricLine } from '../../lib/store/redrive-handler.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 import { type Finding, type NagReport, runCdkNag } from './nag.ts';
 import { type RawTemplate, slsPackage } from './sls-package.ts';
 
 // The CloudFormation template exactly as `npx sls package` writes it, offline, no AWS account.
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** The statement that lets a role use a customer managed key, through SQS and SSM only. */
+function kmsKeyUse(key: string) {
+  return {
+    Effect: 'Allow',
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: key,
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': [{ 'Fn::Sub': 'sqs.\${AWS::Region}.amazonaws.com' }, { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' }],
+      },
+    },
+  };
+}
+
+/** The statement that lets a callback role read its one tokens parameter. */
+function tokensParameterRead(name: string) {
+  return {
+    Effect: 'Allow',
+    Action: 'ssm:GetParameter',
+    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` },
+  };
+}
 let dir: string;
 let template: Template;
 let raw: RawTemplate;
@@ -125,51 +151,96 @@ describe('sls package template', () => {
   it('gives each function only its own token and allowlist variables, empty by default', () => {
     const variables = (fn: string) =>
       Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
-    const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, 'QUARANTINE_QUEUE_URL', 'QUEUE_URL', `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
+    const stores = ['PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
+    const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, ...stores, `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
     expect(variables('BkJobLambdaFunction')).toEqual(own('BK_JOB'));
     expect(variables('TencentCiLambdaFunction')).toEqual(own('TENCENT_CI'));
     expect(variables('ThainLambdaFunction')).toEqual(own('THAIN'));
-    expect(variables('ExampleConsumerLambdaFunction')).toEqual(['QUARANTINE_QUEUE_URL', 'QUEUE_URL']);
+    expect(variables('ExampleConsumerLambdaFunction')).toEqual(stores);
+    expect(variables('SpoolRedriveLambdaFunction')).toEqual(['METRICS_NAMESPACE', 'METRICS_SERVICE', ...stores]);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ TOKENS_THAIN: '', TOKENS_THAIN_SSM_NAME: '', ALLOW_CIDRS_THAIN: '' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          TOKENS_THAIN: '',
+          TOKENS_THAIN_SSM_NAME: '',
+          ALLOW_CIDRS_THAIN: '',
+          PAYLOAD_BUCKET: { Ref: 'PayloadBucket' },
+        }),
+      },
     });
   });
 
-  it('grants each queue action on its queue only, logs on the service log groups, and never `*`', () => {
-    const roles = Object.values(raw.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
-    expect(roles).toHaveLength(1);
-    const statements = roles.flatMap((role) =>
-      ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap(
-        (policy) => policy.PolicyDocument.Statement,
-      ),
-    );
-    const queueStatements = statements.filter((s) => [s.Action].flat().some((a) => !String(a).startsWith('logs:')));
-    expect(queueStatements).toEqual([
-      // The callback functions: send events, and keep rejected callbacks.
-      {
-        Effect: 'Allow',
-        Action: ['sqs:SendMessage'],
-        Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['QuarantineQueue', 'Arn'] }],
+  it('gives every function its own role, allowed exactly what it does, action by action', () => {
+    const bucket = { 'Fn::GetAtt': ['PayloadBucket', 'Arn'] };
+    const under = (prefix: string) => ({ 'Fn::Join': ['', [bucket, `/${prefix}/*`]] });
+    const queues = [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['QuarantineQueue', 'Arn'] }];
+    const logs = (fn: string) => ({
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [
+        {
+          'Fn::Join': [
+            ':',
+            ['arn', { Ref: 'AWS::Partition' }, 'logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', `/aws/lambda/jobhooks-test-${fn}`, '*'],
+          ],
+        },
+      ],
+    });
+    // Only with a customer managed key (none by default): that key, through SQS and SSM.
+    const kms = { 'Fn::If': ['HasKmsKey', kmsKeyUse(''), { Ref: 'AWS::NoValue' }] };
+    // Only when the source's tokens are in SSM (not by default): that one parameter.
+    const tokensParameter = (condition: string) => ({
+      'Fn::If': [condition, tokensParameterRead(''), { Ref: 'AWS::NoValue' }],
+    });
+    const callback = (fn: string, tokensCondition: string) => [
+      logs(fn),
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: queues },
+      { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [under('events'), under('spool'), under('quarantine')] },
+      tokensParameter(tokensCondition),
+      kms,
+    ];
+    const expected: Record<string, { fn: string; statements: unknown[] }> = {
+      BkJobRole: { fn: 'bkJob', statements: callback('bkJob', 'HasBkJobTokensParameter') },
+      TencentCiRole: { fn: 'tencentCi', statements: callback('tencentCi', 'HasTencentCiTokensParameter') },
+      ThainRole: { fn: 'thain', statements: callback('thain', 'HasThainTokensParameter') },
+      SpoolRedriveRole: {
+        fn: 'spoolRedrive',
+        statements: [
+          logs('spoolRedrive'),
+          { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucket], Condition: { StringLike: { 's3:prefix': ['spool/*'] } } },
+          { Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: [under('spool')] },
+          { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: queues },
+          { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [under('events'), under('quarantine')] },
+          kms,
+        ],
       },
-      // The example consumer's subscription (added by the Serverless Framework for its sqs event).
-      {
-        Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }],
+      ExampleConsumerRole: {
+        fn: 'exampleConsumer',
+        statements: [
+          logs('exampleConsumer'),
+          {
+            Effect: 'Allow',
+            Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+            Resource: [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }],
+          },
+          { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [under('events')] },
+          kms,
+        ],
       },
-    ]);
-    for (const statement of statements.filter((s) => !queueStatements.includes(s))) {
-      expect(statement.Effect).toBe('Allow');
-      for (const resource of [statement.Resource].flat()) {
-        expect(JSON.stringify(resource)).toMatch(/log-group:\/aws\/lambda\/jobhooks-test\*:\*/);
-      }
+    };
+    const roles = Object.entries(raw.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+    expect(roles.map(([id]) => id).sort()).toEqual(Object.keys(expected).sort());
+    for (const [id, role] of roles) {
+      const want = expected[id];
+      const policies = (role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+      expect(policies.flatMap((policy) => policy.PolicyDocument.Statement), id).toEqual(want?.statements);
+      expect(role.Properties?.AssumeRolePolicyDocument, id).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      expect(raw.Resources[logicalName(want?.fn ?? '')]?.Properties?.Role, id).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
     }
-    // No action or resource is `*` or ends in one (`sqs:*`); log-group patterns above are scoped.
-    for (const statement of statements) {
-      for (const action of [statement.Action].flat()) expect(String(action)).not.toMatch(/\*/);
-      for (const resource of [statement.Resource].flat()) expect(resource).not.toBe('*');
-      expect(statement.NotAction ?? statement.NotResource).toBeUndefined();
-    }
+    expect(raw.Resources.ExampleConsumerRole?.Condition).toBe('ExampleConsumerEnabled');
   });
 
   it('hands the functions HTTP API payload 2.0, the event shape the handler reads', () => {
@@ -183,6 +254,69 @@ describe('sls package template', () => {
   it('outputs the queue URL and ARN', () => {
     template.hasOutput('EventsQueueUrl', { Value: { Ref: 'EventsQueue' } });
     template.hasOutput('EventsQueueArn', { Value: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] } });
+  });
+
+  it('has the payload bucket: encrypted, all public access blocked, TLS only, owner-enforced, its name an output', () => {
+    expect(raw.Resources.PayloadBucket).toMatchObject({
+      Type: 'AWS::S3::Bucket',
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      },
+    });
+    expect(raw.Resources.PayloadBucketPolicy?.Properties).toEqual({
+      Bucket: { Ref: 'PayloadBucket' },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, '/*']] }],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    });
+    template.hasOutput('PayloadBucketName', { Value: { Ref: 'PayloadBucket' } });
+  });
+
+  it('expires each prefix of the bucket with what refers to it, and aborts unfinished uploads', async () => {
+    const rules = (t: RawTemplate) =>
+      (t.Resources.PayloadBucket?.Properties?.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+    // events/: as long as the events queue or its dead-letter queue (14 days from the first send) keeps the message.
+    expect(rules(raw)).toEqual([
+      { Id: 'events', Status: 'Enabled', Prefix: 'events/', ExpirationInDays: 14 },
+      { Id: 'spool', Status: 'Enabled', Prefix: 'spool/', ExpirationInDays: 14 },
+      { Id: 'quarantine', Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: 14 },
+      { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    const shorter = await slsPackage(join(dir, 'retention'), {
+      quarantineRetentionSeconds: '90000',
+      quarantineAgeAlarmSeconds: '86400',
+      spoolRetentionDays: '3',
+    });
+    // CloudFormation takes a number given as text (a --param is text).
+    expect(rules(shorter).map((rule) => rule.ExpirationInDays)).toEqual([14, '3', 2, undefined]);
+  }, 120_000);
+
+  it('runs the spool redrive every minute, for at most a minute', () => {
+    expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties).toMatchObject({ Handler: 'functions/spool-redrive.handler', Timeout: 60 });
+    expect(raw.Resources.SpoolRedriveEventsRuleSchedule1?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': ['SpoolRedriveLambdaFunction', 'Arn'] } }],
+    });
+  });
+
+  it('gives a callback time for SQS and then the spool (their budgets), well inside bk-job’s 15 s', () => {
+    const timeout = Number(raw.Resources.BkJobLambdaFunction?.Properties?.Timeout);
+    expect(timeout * 1000).toBeGreaterThan(QUEUE_TIMEOUTS.totalMs + STORE_TIMEOUTS.totalMs);
+    expect(timeout).toBeLessThan(15);
   });
 
   it('ships one bundled artifact per function', async () => {
@@ -292,9 +426,30 @@ describe('sls package template: production settings', () => {
     });
   });
 
+  it('alarms on the age of the oldest spooled event, and on a redrive that reports nothing', () => {
+    expect(raw.Resources.SpoolAgeAlarm?.Properties).toMatchObject({
+      Namespace: 'jobhooks/test',
+      MetricName: 'SpoolOldestAgeSeconds',
+      Dimensions: [{ Name: 'Service', Value: 'jobhooks-test' }],
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // What the redrive logs is that metric, in that namespace and dimension (embedded metric format).
+    const line = JSON.parse(metricLine({ sent: 2, left: 1, oldestAgeSeconds: 75 }, 'jobhooks/test', 'jobhooks-test', 0));
+    expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'jobhooks/test', Dimensions: [['Service']] });
+    expect(line._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' }]);
+    expect(line).toMatchObject({ Service: 'jobhooks-test', SpoolOldestAgeSeconds: 75 });
+    expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties?.Environment).toMatchObject({
+      Variables: { METRICS_NAMESPACE: 'jobhooks/test', METRICS_SERVICE: 'jobhooks-test' },
+    });
+  });
+
   it('has every alarm notify the alarm topic when it fires and when it recovers', () => {
     const alarms = (t: RawTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms(raw)).toHaveLength(6 + callbackFunctions.length);
+    // Dead letters, quarantine depth and expiry, oldest event, spool age, HTTP API and logged 5xx; errors per function.
+    expect(alarms(raw)).toHaveLength(7 + callbackFunctions.length);
     for (const alarm of alarms(raw)) {
       expect(alarm.Properties?.AlarmActions).toEqual([alarmTarget('')]);
       expect(alarm.Properties?.OKActions).toEqual([alarmTarget('')]);
@@ -368,6 +523,7 @@ describe('sls package template: production settings', () => {
       EventsQueueArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       EventsDeadLetterQueueUrl: { Ref: 'EventsDeadLetterQueue' },
       QuarantineQueueUrl: { Ref: 'QuarantineQueue' },
+      PayloadBucketName: { Ref: 'PayloadBucket' },
     };
     for (const [name, value] of Object.entries(expected)) template.hasOutput(name, { Value: value });
     // Every route of serverless.yml has its output: a new route cannot be forgotten here.
@@ -407,6 +563,7 @@ describe('sls package template: the example consumer', () => {
   it('exists only with exampleConsumer=true: each of its resources and outputs carries the condition', () => {
     const resources = consumerResources(raw);
     expect(resources.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::IAM::Role',
       'AWS::Lambda::EventSourceMapping',
       'AWS::Lambda::Function',
       'AWS::Lambda::Version',
@@ -559,52 +716,42 @@ describe('sls package template: hardening', () => {
     );
   });
 
-  it('lets the functions read exactly the SSM token parameters named, only when one is', () => {
-    const policy = (t: RawTemplate) => t.Resources.TokensParameterReadPolicy;
-    expect(policy(raw)).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'HasTokensParameters' });
+  it('lets each callback function read its own SSM token parameter only, and only when one is named', () => {
+    const statements = (t: RawTemplate, role: string) =>
+      ((t.Resources[role]?.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      );
+    const noValue = { Ref: 'AWS::NoValue' };
     expect(raw.Conditions.HasBkJobTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    const arn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` });
-    expect(policy(withParams)?.Properties).toEqual({
-      PolicyName: 'jobhooks-test-tokens-parameters',
-      Roles: [{ Ref: 'IamRoleLambdaExecution' }],
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'ssm:GetParameter',
-            Resource: [
-              { 'Fn::If': ['HasBkJobTokensParameter', arn('/jobhooks/test/bk-job-tokens'), noValue] },
-              { 'Fn::If': ['HasTencentCiTokensParameter', arn(''), noValue] },
-              { 'Fn::If': ['HasThainTokensParameter', arn('/jobhooks/test/thain-tokens'), noValue] },
-            ],
-          },
-        ],
-      },
-    });
     expect(withParams.Conditions.HasTencentCiTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(statements(withParams, 'BkJobRole')).toContainEqual({
+      'Fn::If': ['HasBkJobTokensParameter', tokensParameterRead('/jobhooks/test/bk-job-tokens'), noValue],
+    });
+    expect(statements(withParams, 'ThainRole')).toContainEqual({
+      'Fn::If': ['HasThainTokensParameter', tokensParameterRead('/jobhooks/test/thain-tokens'), noValue],
+    });
+    // No role may read another source's parameter, and only callback roles read any.
+    for (const role of ['TencentCiRole', 'ThainRole', 'SpoolRedriveRole', 'ExampleConsumerRole']) {
+      expect(JSON.stringify(statements(withParams, role)), role).not.toContain('bk-job-tokens');
+    }
+    for (const role of ['SpoolRedriveRole', 'ExampleConsumerRole']) {
+      expect(JSON.stringify(statements(withParams, role)), role).not.toContain('ssm:GetParameter');
+    }
     expect(withParams.Resources.BkJobLambdaFunction?.Properties?.Environment).toMatchObject({
       Variables: { TOKENS_BK_JOB_SSM_NAME: '/jobhooks/test/bk-job-tokens', TOKENS_BK_JOB: '' },
     });
   });
 
-  it('lets the functions use the KMS key through SQS and SSM only, only when one is given', () => {
-    expect(raw.Resources.KmsKeyUsePolicy).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'HasKmsKey' });
-    expect(withParams.Resources.KmsKeyUsePolicy?.Properties?.PolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          Resource: KMS_KEY,
-          Condition: {
-            StringEquals: {
-              'kms:ViaService': [{ 'Fn::Sub': 'sqs.\${AWS::Region}.amazonaws.com' }, { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' }],
-            },
-          },
-        },
-      ],
-    });
+  it('lets every role use the KMS key through SQS and SSM only, only when one is given', () => {
+    const roles = Object.entries(withParams.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+    expect(roles).toHaveLength(5);
+    for (const [id, role] of roles) {
+      const statements = ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      );
+      expect(statements, id).toContainEqual({ 'Fn::If': ['HasKmsKey', kmsKeyUse(KMS_KEY), { Ref: 'AWS::NoValue' }] });
+    }
+    expect(withParams.Conditions.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
   });
 });
 

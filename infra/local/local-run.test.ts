@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { MAX_LOG_LINE_BYTES, setLogWriter } from '../../lib/http/log.ts';
-import { loadFixtures } from '../testing/fixtures.ts';
+import { loadFixture, loadFixtures } from '../testing/fixtures.ts';
+import { startTestS3 } from '../testing/s3.ts';
+import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { readEventRecord } from '../../lib/consumer/parse-record.ts';
+import { rawBytes } from '../../lib/events/cloud-event.ts';
+import { toSqsRecord } from '../testing/sqs.ts';
 import { receiveAll as receiveMessages, startTestSqs, testSqsClient } from '../testing/sqs.ts';
 import { SOURCES } from '../../lib/sources/registry.ts';
 import type { Source } from '../../lib/sources/source.ts';
@@ -130,6 +135,81 @@ describe('npm start: HTTP to the queue', () => {
       expect(await receiveMessages(client, quarantineUrl, { remove: false })).toEqual([]);
     } finally {
       client.destroy();
+    }
+  });
+
+  it('holds the payload bucket in an embedded S3: large field callbacks get 200 and their exact bytes, by dataref when too large', async () => {
+    expect(run.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(run.bucket).toBe('jobhooks-local-payload-bucket');
+    const s3 = createS3Client({ endpoint: run.s3Endpoint ?? '', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const bucket = createPayloadBucket({ bucket: run.bucket, client: s3 });
+    const client = testSqsClient(run.sqsEndpoint ?? '');
+    try {
+      const line = 'curl: (56) Recv failure: Connection reset by peer\n';
+      const big = `flowId=1&flowExecutionId=2&code=3&message=${encodeURIComponent(line.repeat(80_000))}`;
+      const posts: Array<{ path: string; query: string; contentType: string; body: Buffer }> = [
+        loadFixture('tencent-ci', 'field/ci-asr-30min-word-detail-xml'),
+        loadFixture('thain', 'field/thain-flow-error-curl-progress-over-256k'),
+        loadFixture('tencent-ci', 'field/ci-transcode-failed-gbk-xml'),
+        { path: '/callbacks/thain/flow', query: '', contentType: 'application/x-www-form-urlencoded; charset=UTF-8', body: Buffer.from(big) },
+      ];
+      for (const { path, query, contentType, body } of posts) {
+        const response = await fetch(`${run.url}${path}${query ? `?${query}` : ''}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        expect(response.status, path).toBe(200);
+        const [message, ...more] = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: true });
+        expect(more).toEqual([]);
+        const event = await readEventRecord(toSqsRecord(message ?? {}, 'arn'), (url) => bucket.get(url.replace(`s3://${run.bucket}/`, '')));
+        expect(rawBytes(event.data.raw).equals(body), path).toBe(true);
+      }
+    } finally {
+      client.destroy();
+      s3.destroy();
+    }
+  });
+
+  it('with QUEUE_URL and PAYLOAD_BUCKET set, uses that queue and that bucket and starts neither embedded server', async () => {
+    const external = await startTestSqs(['external-events']);
+    const s3 = await startTestS3(['external-payloads']);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SQS: external.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const queueUrl = await external.queueUrl('external-events');
+    const other = await startLocalRun({ port: 0, queueUrl, payloadBucket: 'external-payloads' });
+    try {
+      expect([other.sqsEndpoint, other.s3Endpoint]).toEqual([undefined, undefined]);
+      const body = `{"job_instance_id":9,"status":3,"pad":"${'x'.repeat(1_100_000)}"}`;
+      const response = await fetch(`${other.url}/callbacks/bk-job`, { method: 'POST', body });
+      expect(response.status).toBe(200);
+      const [message] = await external.drain(queueUrl);
+      expect(JSON.parse(message?.Body ?? '{}').dataref).toMatch(/^s3:\/\/external-payloads\/events\//);
+      expect(await s3.keys('external-payloads', 'events/')).toHaveLength(1);
+    } finally {
+      await other.close();
+      await external.close();
+      await s3.close();
+      process.env = saved;
+    }
+  });
+
+  it('redrives the spool: what SQS did not take reaches the queue', async () => {
+    const s3 = createS3Client({ endpoint: run.s3Endpoint ?? '', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const bucket = createPayloadBucket({ bucket: run.bucket, client: s3 });
+    const client = testSqsClient(run.sqsEndpoint ?? '');
+    try {
+      const { createSpool } = await import('../../lib/store/spool.ts');
+      const event = { specversion: '1.0', id: 'f'.repeat(32), source: 'thain', type: 'thain.flow.status', subject: '2', time: '2026-03-12T10:33:20.000Z', datacontenttype: 'application/json', data: { status: 'failed', terminal: true, sourceStatus: 3, labels: {}, raw: { contentType: 'x', body: 'y' } } };
+      await createSpool(bucket).keep('events', new Date(event.time), event.id, JSON.stringify(event));
+      expect(await run.redrive()).toMatchObject({ sent: 1, left: 0 });
+      const [message] = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: true });
+      expect(JSON.parse(message?.Body ?? '{}').id).toBe(event.id);
+    } finally {
+      client.destroy();
+      s3.destroy();
     }
   });
 

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
+import { quarantineFromEnvironment } from '../../lib/queue/quarantine.ts';
+import { queueFromEnvironment } from '../../lib/queue/send-event.ts';
+import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
 import { createHttpEvent } from './http-event.ts';
+import { type LocalS3, startLocalS3 } from './s3-server.ts';
 import { type ServiceConfig, type ServiceFunction, SERVICE_DIR, loadServiceConfig } from './service-config.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -22,6 +27,18 @@ export interface LocalRunOptions {
   readonly sqsPort?: number;
   /** Called with each event body that reaches the embedded events queue. */
   readonly onEvent?: (body: string, queueName: string) => void;
+  /**
+   * The payload bucket. Unset: an embedded S3-compatible server (s3rver) holds the bucket that
+   * `serverless.yml` declares. Set: that bucket (with the SDK's own `AWS_ENDPOINT_URL_S3`, region
+   * and credentials).
+   */
+  readonly payloadBucket?: string | undefined;
+  /** The embedded S3 server's port; 0 (the default) picks a free one. `npm start` uses 4568. */
+  readonly s3Port?: number;
+  /** How often the spool redrive runs, in ms (the deployed one runs every minute); 0: never. */
+  readonly redriveIntervalMs?: number;
+  /** Called after each redrive run that moved or found something. */
+  readonly onRedrive?: (summary: RedriveSummary) => void;
   readonly config?: ServiceConfig;
 }
 
@@ -33,6 +50,12 @@ export interface LocalRun {
   readonly sqsEndpoint?: string;
   /** Queue URLs by logical id (`EventsQueue`), when the embedded SQS runs. */
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The embedded S3 endpoint, when one runs. */
+  readonly s3Endpoint?: string;
+  /** The payload bucket's name. */
+  readonly bucket: string;
+  /** Runs the spool redrive once now (what the loop runs). */
+  redrive(): Promise<RedriveSummary>;
   /** The routes served, for the banner: `POST /callbacks/bk-job -> bkJob`. */
   readonly routes: readonly string[];
   close(): Promise<void>;
@@ -43,6 +66,17 @@ export const DEFAULT_PORT = 3000;
 
 /** The embedded SQS port of `npm start`, so that `npm run replay` and consumers find it. */
 export const DEFAULT_SQS_PORT = 9324;
+/** The embedded S3 port of `npm start` (s3rver's own default). */
+export const DEFAULT_S3_PORT = 4568;
+/** How often `npm start` redrives the spool, in ms. */
+export const DEFAULT_REDRIVE_INTERVAL_MS = 2_000;
+
+/** The payload bucket's name in the local run: the bucket `serverless.yml` declares. */
+export function localBucketName(config: ServiceConfig): string {
+  const [bucket] = config.buckets;
+  if (!bucket) throw new Error('serverless.yml declares no S3 bucket for the payloads');
+  return bucket.name;
+}
 
 /** An account id and region for the embedded SQS: cosmetic, they only shape ARNs and URLs. */
 const LOCAL_ACCOUNT = '000000000000';
@@ -100,6 +134,35 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     if (options.onEvent) observeSends(sqs, options.onEvent);
   }
 
+  let s3: LocalS3 | undefined;
+  let bucket: string;
+  if (options.payloadBucket) {
+    bucket = options.payloadBucket;
+    process.env.PAYLOAD_BUCKET = bucket;
+  } else {
+    if (options.s3Port) await assertPortFree(options.s3Port, 'the embedded S3 port (S3_PORT)');
+    bucket = localBucketName(config);
+    s3 = await startLocalS3({
+      port: options.s3Port ?? 0,
+      buckets: config.buckets.map((b) => b.name),
+      accessKeyIds: [process.env.AWS_ACCESS_KEY_ID ?? 'local'],
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: process.env.AWS_REGION ?? LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    });
+    for (const [variable, logicalId] of Object.entries(config.bucketVariables)) {
+      const name = config.buckets.find((b) => b.logicalId === logicalId)?.name;
+      if (name) process.env[variable] = name;
+    }
+  }
+  const closeStores = async () => {
+    if (sqs) await closeServer(sqs);
+    if (s3) await s3.close();
+  };
+
   // Imported only now: a handler builds its SQS client from the environment set above.
   // Only functions with an HTTP front door are served; a queue consumer has none.
   const served = config.functions.filter((fn) => fn.routes.length > 0 || fn.url);
@@ -130,22 +193,55 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
       });
     });
   } catch (error) {
-    if (sqs) await closeServer(sqs);
+    await closeStores();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
+
+  // The spool redrive, as the scheduled function runs it, on its own clients (as its own container).
+  const s3Client = createS3Client();
+  const payloads = createPayloadBucket({ bucket, client: s3Client });
+  const redriveTargets = { bucket: payloads, events: queueFromEnvironment(payloads), quarantine: quarantineFromEnvironment(payloads) };
+  let running: Promise<RedriveSummary> | undefined;
+  const redrive = (): Promise<RedriveSummary> => {
+    running ??= redriveSpool({
+      ...redriveTargets,
+      onUnreadable: (item, error) => process.stderr.write(`spool redrive: ${item.key} stays: ${error.message}\n`),
+    }).finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const interval = options.redriveIntervalMs ?? 0;
+  const loop =
+    interval > 0
+      ? setInterval(() => {
+          redrive().then(
+            (summary) => {
+              if (summary.sent > 0 || summary.left > 0) options.onRedrive?.(summary);
+            },
+            (error: unknown) => process.stderr.write(`spool redrive: ${error instanceof Error ? error.message : String(error)}\n`),
+          );
+        }, interval)
+      : undefined;
 
   return {
     url: `http://127.0.0.1:${port}`,
     ...(sqs && { sqsEndpoint: `http://127.0.0.1:${(sqs.address() as AddressInfo).port}` }),
     queueUrls,
+    ...(s3 && { s3Endpoint: s3.endpoint }),
+    bucket,
+    redrive,
     routes: served.flatMap((fn) => [
       ...fn.routes.map((route) => `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}`),
       ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
     ]),
     async close() {
+      if (loop) clearInterval(loop);
+      await running?.catch(() => undefined);
       await closeServer(server);
-      if (sqs) await closeServer(sqs);
+      s3Client.destroy();
+      await closeStores();
     },
   };
 }
@@ -198,6 +294,22 @@ function createRouter(functions: readonly ServiceFunction[]): (path: string) => 
 
 /** Content types a function URL hands over as text; anything else arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether the local run hands a body over as text: a text Content-Type, and bytes that are UTF-8.
+ * Other bytes go base64-encoded, so the handler sees them exactly (AWS does not document what its
+ * front doors make of non-UTF-8 bytes under a text Content-Type; the handler keeps what it is given).
+ */
+function handsOverAsText(body: Buffer, contentType: string): boolean {
+  if (!TEXT_TYPES.test(contentType)) return false;
+  try {
+    strictUtf8.decode(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function serve(
   request: IncomingMessage,
@@ -221,8 +333,7 @@ async function serve(
   }
   const event = createHttpEvent({
     ...(body.length > 0 && { body }),
-    // A function URL hands text types over as text, anything else base64-encoded.
-    isBase64Encoded: body.length > 0 && !TEXT_TYPES.test(headers['content-type'] ?? ''),
+    isBase64Encoded: body.length > 0 && !handsOverAsText(body, headers['content-type'] ?? ''),
     method: request.method ?? 'GET',
     path: target.path,
     query: url.search.slice(1),
@@ -237,8 +348,9 @@ async function serve(
 }
 
 /**
- * Reads the body, keeping at most a little more than the handler's limit in memory: the handler
- * sees a body over its limit and answers 413 itself, and a huge upload cannot fill the memory.
+ * Reads the body, keeping at most one byte more than the handler's limit (what Lambda can be
+ * handed) in memory: the handler sees a body over its limit and answers 413 itself, and a huge
+ * upload cannot fill the memory.
  */
 function readCapped(request: IncomingMessage): Promise<Buffer> {
   const cap = MAX_BODY_BYTES + 1;

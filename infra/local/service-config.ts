@@ -32,13 +32,23 @@ export interface ServiceQueue {
   readonly redrive?: { readonly deadLetterQueue: string; readonly maxReceiveCount: number };
 }
 
+/** An S3 bucket declared under `resources.Resources`. */
+export interface ServiceBucket {
+  readonly logicalId: string;
+  /** Its `BucketName`, or (CloudFormation names it when deployed) `<service>-local-<logical id in kebab case>`. */
+  readonly name: string;
+}
+
 /** What the local run needs from `serverless.yml`. */
 export interface ServiceConfig {
   readonly service: string;
   readonly functions: readonly ServiceFunction[];
   readonly queues: readonly ServiceQueue[];
+  readonly buckets: readonly ServiceBucket[];
   /** Environment variables whose value is `{ Ref: <queue> }`, with the queue's logical id. */
   readonly queueVariables: Readonly<Record<string, string>>;
+  /** Environment variables whose value is `{ Ref: <bucket> }`, with the bucket's logical id. */
+  readonly bucketVariables: Readonly<Record<string, string>>;
 }
 
 /** The service root: the folder of `serverless.yml`. */
@@ -127,13 +137,26 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
     queues.push({ logicalId, name, attributes, ...(redrive && { redrive }) });
   }
 
+  const buckets: ServiceBucket[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (!isObject(resource) || resource.Type !== 'AWS::S3::Bucket') continue;
+    const properties = isObject(resource.Properties) ? resource.Properties : {};
+    const kebab = logicalId.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+    buckets.push({
+      logicalId,
+      name: properties.BucketName ? resolve(evaluate(properties.BucketName)) : `${service}-local-${kebab}`,
+    });
+  }
+
   const provider = isObject(document.provider) ? document.provider : {};
   const environment = isObject(provider.environment) ? provider.environment : {};
   const queueVariables: Record<string, string> = {};
+  const bucketVariables: Record<string, string> = {};
   for (const [variable, value] of Object.entries(environment)) {
-    if (isObject(value) && typeof value.Ref === 'string' && queues.some((q) => q.logicalId === value.Ref)) {
-      queueVariables[variable] = value.Ref;
-    }
+    if (!isObject(value) || typeof value.Ref !== 'string') continue;
+    const ref = value.Ref;
+    if (queues.some((q) => q.logicalId === ref)) queueVariables[variable] = ref;
+    if (buckets.some((b) => b.logicalId === ref)) bucketVariables[variable] = ref;
   }
-  return { service, functions, queues, queueVariables };
+  return { service, functions, queues, buckets, queueVariables, bucketVariables };
 }

@@ -1,9 +1,10 @@
 import { ConfigError, type LocalRunSettings, readLocalRunSettings } from '../../lib/config/settings.ts';
 import { SOURCE_NAMES } from '../../lib/events/cloud-event.ts';
 import { setLogWriter } from '../../lib/http/log.ts';
-import { DEFAULT_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
+import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
-// `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is set.
+// `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is
+// set, an embedded S3 for the payload bucket unless PAYLOAD_BUCKET is set, and the spool redrive.
 // Under load a write per line costs a system call each (stdout to a file or pipe is synchronous):
 // lines are gathered and written once per turn of the event loop.
 let pending = '';
@@ -28,7 +29,11 @@ const started = performance.now();
 // Every setting is checked before anything starts; a malformed one stops here, named.
 let settings: LocalRunSettings;
 try {
-  settings = readLocalRunSettings(process.env, SOURCE_NAMES, { port: DEFAULT_PORT, sqsPort: DEFAULT_SQS_PORT });
+  settings = readLocalRunSettings(process.env, SOURCE_NAMES, {
+    port: DEFAULT_PORT,
+    sqsPort: DEFAULT_SQS_PORT,
+    s3Port: DEFAULT_S3_PORT,
+  });
 } catch (error) {
   stop(error instanceof ConfigError ? error.message : String(error));
 }
@@ -37,7 +42,14 @@ const run = await startLocalRun({
   port,
   queueUrl: settings.queueUrl,
   sqsPort: settings.sqsPort,
+  payloadBucket: settings.payloadBucket,
+  s3Port: settings.s3Port,
+  redriveIntervalMs: DEFAULT_REDRIVE_INTERVAL_MS,
   onEvent: (body, queueName) => print(`event -> ${queueName} ${body}\n`),
+  onRedrive: (summary) =>
+    print(
+      `spool redrive: ${summary.sent} sent, ${summary.left} left, oldest ${summary.oldestAgeSeconds} s${summary.stoppedBy ? ` (${summary.stoppedBy})` : ''}\n`,
+    ),
 }).catch((error: unknown) =>
   stop(
     error instanceof Error && 'code' in error && error.code === 'EADDRINUSE'
@@ -53,6 +65,10 @@ process.stdout.write(
     run.sqsEndpoint
       ? `embedded SQS at ${run.sqsEndpoint}; queues:\n${Object.entries(run.queueUrls).map(([id, url]) => `  ${id}: ${url}`).join('\n')}`
       : `events go to ${process.env.QUEUE_URL}`,
+    run.s3Endpoint
+      ? `embedded S3 at ${run.s3Endpoint}; payload bucket: ${run.bucket} (large events, the spool, large quarantined bodies)`
+      : `payload bucket: ${run.bucket}${process.env.AWS_ENDPOINT_URL_S3 ? ` at ${process.env.AWS_ENDPOINT_URL_S3}` : ''}`,
+    `spool redrive every ${DEFAULT_REDRIVE_INTERVAL_MS / 1000} s`,
     '',
   ].join('\n'),
 );

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 export interface HttpFixture {
   readonly name: string;
   readonly method: string;
+  /** The request line's path (`/callbacks/thain/flow`; `/` when the sample names none). */
+  readonly path: string;
+  /** The request line's query, without `?` (`flow=nightly-export`), or empty. */
+  readonly query: string;
   /** Header lines in the order the client writes them. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly contentType: string;
@@ -15,8 +19,9 @@ export interface HttpFixture {
 const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
 
 /**
- * Reads a `.http` fixture: line 1 `POST /`, then `Name: value` header lines, a blank line, then the
- * exact body bytes (see ../shared/fixtures/README.md).
+ * Reads a `.http` fixture: line 1 the request line (`POST /callbacks/thain/flow?flow=x`), then
+ * `Name: value` header lines in the client's order, a blank line, then the exact body bytes.
+ * `name` may name a subfolder (`field/ci-asr-30min-word-detail-xml`).
  */
 export function loadFixture(source: string, name: string): HttpFixture {
   const file = readFileSync(join(EVENTS_DIR, source, name.endsWith('.http') ? name : `${name}.http`));
@@ -28,16 +33,19 @@ export function loadFixture(source: string, name: string): HttpFixture {
     return [line.slice(0, colon), line.slice(colon + 1).trim()];
   });
   const contentType = headers.find(([key]) => key.toLowerCase() === 'content-type')?.[1] ?? '';
+  const target = new URL(requestLine.split(' ')[1] ?? '/', 'http://fixture');
   return {
     name: name.replace(/\.http$/, ''),
     method: requestLine.split(' ')[0] ?? 'POST',
+    path: target.pathname,
+    query: target.search.slice(1),
     headers,
     contentType,
     body: file.subarray(split + 2),
   };
 }
 
-/** Every `.http` fixture of a source, sorted by name. */
+/** Every `.http` fixture of a source (not those in its subfolders, such as `field/`), sorted by name. */
 export function loadFixtures(source: string): HttpFixture[] {
   return readdirSync(join(EVENTS_DIR, source))
     .filter((file) => file.endsWith('.http'))

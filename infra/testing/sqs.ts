@@ -6,6 +6,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 
 /** A real SQS-protocol server on loopback, with queues, for tests. */
@@ -64,6 +65,9 @@ export async function receiveAll(
   queueUrl: string,
   options: { remove: boolean; visibilityTimeout?: number },
 ): Promise<Message[]> {
+  // local-aws-sqs makes a sent message receivable on a 0 ms timer (its DelaySeconds); under load a
+  // receive right after the send can run before those timers. A later timer runs after them.
+  await new Promise((resolve) => setTimeout(resolve, 5));
   const all: Message[] = [];
   for (;;) {
     const { Messages = [] } = await client.send(
@@ -96,4 +100,30 @@ export function testSqsClient(endpoint: string): SQSClient {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+}
+
+/** An SQS message as the record Lambda hands to a function subscribed to the queue `queueArn`. */
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? '',
+      SenderId: attributes.SenderId ?? '',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: value.DataType ?? 'String', stringValue: value.StringValue ?? '', stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  };
 }

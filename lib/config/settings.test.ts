@@ -123,11 +123,15 @@ describe('queues', () => {
 });
 
 describe('npm start settings', () => {
-  const defaults = { port: 3000, sqsPort: 9324 };
+  const defaults = { port: 3000, sqsPort: 9324, s3Port: 4568 };
 
   it('takes ports 0–65535 (0: a free one), with defaults', () => {
-    expect(readLocalRunSettings({}, SOURCE_NAMES, defaults)).toEqual({ port: 3000, sqsPort: 9324 });
-    expect(readLocalRunSettings({ PORT: '0', SQS_PORT: '65535' }, SOURCE_NAMES, defaults)).toEqual({ port: 0, sqsPort: 65535 });
+    expect(readLocalRunSettings({}, SOURCE_NAMES, defaults)).toEqual({ port: 3000, sqsPort: 9324, s3Port: 4568 });
+    expect(readLocalRunSettings({ PORT: '0', SQS_PORT: '65535', S3_PORT: '1' }, SOURCE_NAMES, defaults)).toEqual({
+      port: 0,
+      sqsPort: 65535,
+      s3Port: 1,
+    });
   });
 
   it.each(['abc', '-1', '65536', '3000.5', ' 3000', '03000', '0x10', '1e3', '99999999999999999999'])('refuses PORT=%j', (port) => {
@@ -137,11 +141,23 @@ describe('npm start settings', () => {
     expect(problem(() => readLocalRunSettings({ SQS_PORT: port }, SOURCE_NAMES, defaults))).toBe(
       `SQS_PORT must be an integer 0–65535, got "${port}"`,
     );
+    expect(problem(() => readLocalRunSettings({ S3_PORT: port }, SOURCE_NAMES, defaults))).toBe(
+      `S3_PORT must be an integer 0–65535, got "${port}"`,
+    );
   });
 
   it('checks every source, and the queue URLs when set', () => {
     expect(problem(() => readLocalRunSettings({ ALLOW_CIDRS_TENCENT_CI: '10.0.0.0/' }, SOURCE_NAMES, defaults))).toMatch(/^ALLOW_CIDRS_TENCENT_CI item 1/);
     expect(problem(() => readLocalRunSettings({ QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUEUE_URL must be/);
     expect(problem(() => readLocalRunSettings({ QUARANTINE_QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUARANTINE_QUEUE_URL must be/);
+  });
+
+  it('takes PAYLOAD_BUCKET as S3 names a bucket, and refuses anything else by name', () => {
+    expect(readLocalRunSettings({ PAYLOAD_BUCKET: 'my-payloads.1' }, SOURCE_NAMES, defaults).payloadBucket).toBe('my-payloads.1');
+    for (const name of ['ab', 'My-Bucket', 'a_b_c', '-abc', 'abc-', 'a..b', '10.0.0.1', 's3://abc', 'x'.repeat(64)]) {
+      expect(problem(() => readLocalRunSettings({ PAYLOAD_BUCKET: name }, SOURCE_NAMES, defaults))).toBe(
+        `PAYLOAD_BUCKET must be an S3 bucket name (3–63 of a-z 0-9 . -), got "${name}"`,
+      );
+    }
   });
 });

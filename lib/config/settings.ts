@@ -194,46 +194,76 @@ export function parseTokenValue(value: string, variable: string, parameter: stri
   return result.output.map((item) => item.token);
 }
 
-/** The queues a callback function sends to. */
+/**
+ * An S3 bucket name as S3 takes it for a new bucket: 3–63 lowercase letters, digits, `.` and `-`,
+ * starting and ending with a letter or digit, not shaped like an IP address.
+ */
+const BucketNameSchema = v.pipe(
+  v.string(),
+  v.check(
+    (text) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(text) && !/^\d+\.\d+\.\d+\.\d+$/.test(text) && !text.includes('..'),
+    (issue) => `must be an S3 bucket name (3–63 of a-z 0-9 . -), got "${String(issue.input)}"`,
+  ),
+);
+
+/** The queues (and the payload bucket) a callback function writes to. */
 export interface QueueSettings {
   readonly queueUrl: string;
   readonly quarantineQueueUrl?: string;
+  /** Unset: no bucket (no claim-check, no spool). */
+  readonly payloadBucket?: string;
 }
 
 /**
- * Reads `QUEUE_URL` (required: a function without it could answer nothing but 503) and
- * `QUARANTINE_QUEUE_URL` (optional).
+ * Reads `QUEUE_URL` (required: a function without it could answer nothing but 503),
+ * `QUARANTINE_QUEUE_URL` and `PAYLOAD_BUCKET` (optional).
  * @throws ConfigError for a missing or malformed URL
  */
 export function readQueueSettings(env: Environment): QueueSettings {
   const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
   if (queueUrl === undefined) throw new ConfigError('QUEUE_URL is not set: it names the events queue');
   const quarantineQueueUrl = readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
-  return { queueUrl, ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }) };
+  const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
+  return {
+    queueUrl,
+    ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }),
+    ...(payloadBucket !== undefined && { payloadBucket }),
+  };
 }
 
 /** What `npm start` reads besides each source's access settings. */
 export interface LocalRunSettings {
   readonly port: number;
   readonly sqsPort: number;
+  readonly s3Port: number;
   /** Unset: the embedded queues. */
   readonly queueUrl?: string;
+  /** Unset: the embedded bucket. */
+  readonly payloadBucket?: string;
 }
 
 /**
- * Reads `npm start`'s settings, strictly, before anything starts: `PORT`, `SQS_PORT`, the queue URLs
- * when set, and every source's tokens and allowlist.
+ * Reads `npm start`'s settings, strictly, before anything starts: `PORT`, `SQS_PORT`, `S3_PORT`, the
+ * queue URLs and `PAYLOAD_BUCKET` when set, and every source's tokens and allowlist.
  * @throws ConfigError for the first malformed setting
  */
 export function readLocalRunSettings(
   env: Environment,
   sources: readonly SourceName[],
-  defaults: { readonly port: number; readonly sqsPort: number },
+  defaults: { readonly port: number; readonly sqsPort: number; readonly s3Port: number },
 ): LocalRunSettings {
   const port = readVariable(env, 'PORT', PortSchema) ?? defaults.port;
   const sqsPort = readVariable(env, 'SQS_PORT', PortSchema) ?? defaults.sqsPort;
+  const s3Port = readVariable(env, 'S3_PORT', PortSchema) ?? defaults.s3Port;
   const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
   readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
+  const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
   for (const source of sources) readAccessSettings(source, env);
-  return { port, sqsPort, ...(queueUrl !== undefined && { queueUrl }) };
+  return {
+    port,
+    sqsPort,
+    s3Port,
+    ...(queueUrl !== undefined && { queueUrl }),
+    ...(payloadBucket !== undefined && { payloadBucket }),
+  };
 }

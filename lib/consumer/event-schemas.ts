@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CloudEventSchema, EventDataSchema, StepSchema } from '../events/cloud-event.ts';
+import { CloudEventSchema, EventDataSchema, EventReferenceSchema, StepSchema } from '../events/cloud-event.ts';
 import { StatusSchema } from '../events/status.ts';
 
 /*
@@ -113,3 +113,10 @@ export type ThainEvent = v.InferOutput<typeof ThainEventSchema>;
 export const JobEventSchema = v.variant('source', [BkJobEventSchema, TencentCiEventSchema, ThainEventSchema]);
 /** Any event on the queue: narrow it with `switch (event.source)`. */
 export type JobEvent = v.InferOutput<typeof JobEventSchema>;
+
+/**
+ * What an SQS message body of the events queue is: an event, or, for an event too large for one
+ * message, its reference event (`dataref` names the object that holds the whole event; the consumer
+ * helper resolves it, so handlers only ever see a {@link JobEvent}).
+ */
+export const QueueMessageSchema = v.union([JobEventSchema, EventReferenceSchema]);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../infra/schema/fixture-events.ts';
 import { type LocalRun, startLocalRun } from '../../infra/local/local-run.ts';
 import { loadFixtures } from '../../infra/testing/fixtures.ts';
-import { receiveAll, testSqsClient } from '../../infra/testing/sqs.ts';
+import { receiveAll, testSqsClient, toSqsRecord } from '../../infra/testing/sqs.ts';
 import { SOURCE_NAMES } from '../events/cloud-event.ts';
 import { createExampleConsumer, describeEvent } from './example-consumer.ts';
 import { parseEventRecord } from './parse-record.ts';
@@ -40,31 +40,7 @@ function receiveVisible(): Promise<Message[]> {
   return receiveAll(sqs, queueUrl, { remove: false, visibilityTimeout: 30 });
 }
 
-/** An SQS message as the record Lambda hands to a function subscribed to the queue. */
-function toRecord(message: Message): SQSRecord {
-  const attributes = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-      SentTimestamp: attributes.SentTimestamp ?? '',
-      SenderId: attributes.SenderId ?? '',
-      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-        name,
-        { dataType: value.DataType ?? 'String', stringValue: value.StringValue ?? '', stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: 'us-east-1',
-  };
-}
+const toRecord = (message: Message): SQSRecord => toSqsRecord(message, queueArn);
 
 describe('functions/example-consumer.ts on the events queue of npm start', () => {
   it('takes every event, and fails only the one record that is not an event', async () => {

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { JobEvent } from './event-schemas.ts';
-import { processEvents } from './parse-record.ts';
+import { type DatarefReader, processEvents } from './parse-record.ts';
 
 /**
  * What the example consumer makes of an event: one sentence. Shows how to branch on `source`
@@ -31,24 +31,29 @@ export function describeEvent(event: JobEvent): string {
 export interface ExampleConsumerOptions {
   /** Where each event's line goes; defaults to stdout (CloudWatch Logs on Lambda). */
   readonly log?: (line: string) => void;
+  /** Reads the object of an event too large for SQS (`dataref`); defaults to S3 `GetObject`. */
+  readonly read?: DatarefReader;
 }
 
-/** The example consumer: one JSON log line per event; a record that is not an event fails alone. */
+/**
+ * The example consumer: one JSON log line per event, whether the message carries the event or a
+ * reference to it in the payload bucket; a record that is not an event fails alone.
+ */
 export function createExampleConsumer(
   options: ExampleConsumerOptions = {},
 ): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  return (batch) =>
-    processEvents(batch, async (event) => {
-      log(
-        JSON.stringify({
-          id: event.id,
-          source: event.source,
-          type: event.type,
-          subject: event.subject,
-          status: event.data.status,
-          said: describeEvent(event),
-        }),
-      );
-    });
+  const handle = async (event: JobEvent): Promise<void> => {
+    log(
+      JSON.stringify({
+        id: event.id,
+        source: event.source,
+        type: event.type,
+        subject: event.subject,
+        status: event.data.status,
+        said: describeEvent(event),
+      }),
+    );
+  };
+  return (batch) => processEvents(batch, handle, options.read ? { read: options.read } : {});
 }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureEvent, fixtureEvents } from '../../infra/schema/fixture-events.ts';
-import { EventRecordError, parseEventRecord, processEvents } from './parse-record.ts';
+import { toEventReference } from '../events/cloud-event.ts';
+import { EventRecordError, parseEventRecord, processEvents, readEventRecord } from './parse-record.ts';
 
 let events: FixtureEvent[];
 beforeAll(async () => {
@@ -112,5 +114,49 @@ describe('processEvents', () => {
   it('answers an empty failure list for a clean batch', async () => {
     const records = events.map((e, i) => record(e.body, `c${i}`));
     expect(await processEvents(batch(records), async () => undefined, silent)).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('readEventRecord: events too large for SQS (dataref)', () => {
+  /** A reference to `fixture`'s whole event, at an in-memory "bucket". */
+  function referenced(fixture: FixtureEvent, stored = fixture.body) {
+    const objects = new Map([['s3://payloads/events/ab/x.json', Buffer.from(stored)]]);
+    const sha256 = createHash('sha256').update(fixture.body).digest('hex');
+    const reference = toEventReference(fixture.event, 's3://payloads/events/ab/x.json', sha256);
+    const read = async (url: string) => {
+      const object = objects.get(url);
+      if (!object) throw new Error(`no ${url}`);
+      return object;
+    };
+    const message = record(JSON.stringify(reference), 'ref');
+    message.messageAttributes = { datarefsha256: { dataType: 'String', stringValue: sha256, stringListValues: [], binaryListValues: [] } };
+    return { message, read };
+  }
+
+  it('fetches the whole event, checks its SHA-256 and id, and hands over the same event as inline', async () => {
+    for (const fixture of events) {
+      const { message, read } = referenced(fixture);
+      expect(await readEventRecord(message, read)).toEqual(fixture.event);
+      // The synchronous parser cannot fetch: it says so instead of failing on the shape.
+      expect(() => parseEventRecord(message)).toThrow(/dataref.*readEventRecord/);
+    }
+  });
+
+  it('refuses an object whose bytes are not the ones referenced', async () => {
+    const [fixture] = events;
+    if (!fixture) throw new Error('no fixture');
+    const { message, read } = referenced(fixture, fixture.body.replace('"specversion"', ' "specversion"'));
+    await expect(readEventRecord(message, read)).rejects.toThrow(/SHA-256 differs/);
+  });
+
+  it('processEvents resolves references, so a handler sees one shape', async () => {
+    const [fixture] = events;
+    if (!fixture) throw new Error('no fixture');
+    const { message, read } = referenced(fixture);
+    const seen: string[] = [];
+    const batch: SQSEvent = { Records: [message, record(fixture.body, 'inline')] };
+    const response = await processEvents(batch, async (event) => void seen.push(event.id), { read });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([fixture.event.id, fixture.event.id]);
   });
 });

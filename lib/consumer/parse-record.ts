@@ -1,6 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as v from 'valibot';
 import { toError } from '../errors.ts';
+import { EventReferenceSchema } from '../events/cloud-event.ts';
+import { readObjectUrl, sha256Hex } from '../store/payload-bucket.ts';
 import { type JobEvent, JobEventSchema } from './event-schemas.ts';
 
 /** An SQS record whose body is not a valid event; `messageId` says which record. */
@@ -17,34 +19,78 @@ export class EventRecordError extends Error {
   }
 }
 
+/** Reads the object a `dataref` names (`s3://bucket/key`), as bytes. */
+export type DatarefReader = (url: string) => Promise<Buffer>;
+
+function parseJson(messageId: string, text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new EventRecordError(messageId, `${what} is not JSON`, [], { cause: error });
+  }
+}
+
+function validated<const S extends v.GenericSchema>(messageId: string, schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const issues = result.issues.map((issue) => `${v.getDotPath(issue) || '(body)'}: ${issue.message}`);
+  const shown = `${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`;
+  throw new EventRecordError(messageId, `${what}: ${shown}`, issues);
+}
+
+/** Whether a message body is a reference event (claim-check) rather than the event itself. */
+function isReference(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'dataref' in body;
+}
+
 /**
  * Turns one SQS record of the events queue into a validated, typed event (narrow it with
- * `switch (event.source)`); throws {@link EventRecordError} when the body is not JSON or not an event.
+ * `switch (event.source)`); throws {@link EventRecordError} when the body is not JSON or not an
+ * event. Synchronous, so it takes only events carried whole in the message: a reference event (an
+ * event too large for SQS, with `dataref`) throws; {@link readEventRecord} takes both.
  *
  * @example
  * const event = parseEventRecord(record);
  * if (event.source === 'thain' && event.data.kind === 'job') console.log(event.data.labels.job);
  */
 export function parseEventRecord(record: SQSRecord): JobEvent {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch (error) {
-    throw new EventRecordError(record.messageId, 'body is not JSON', [], { cause: error });
+  const body = parseJson(record.messageId, record.body, 'body');
+  if (isReference(body)) {
+    throw new EventRecordError(record.messageId, 'the event is in the payload bucket (dataref): read it with readEventRecord', []);
   }
-  const result = v.safeParse(JobEventSchema, body);
-  if (!result.success) {
-    const issues = result.issues.map((issue) => `${v.getDotPath(issue) || '(body)'}: ${issue.message}`);
-    const shown = `${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`;
-    throw new EventRecordError(record.messageId, `not a jobhooks event: ${shown}`, issues);
+  return validated(record.messageId, JobEventSchema, body, 'not a jobhooks event');
+}
+
+/**
+ * Like {@link parseEventRecord}, and resolves a reference event: the whole event is fetched from the
+ * object its `dataref` names (S3 `GetObject`; the consumer needs `s3:GetObject` on the bucket's
+ * `events/*`), its SHA-256 checked against the message's `datarefsha256` attribute and the
+ * reference's own, and its `id` against the reference's. So a consumer sees one shape, whatever the
+ * size. Throws {@link EventRecordError} when any of that fails (S3 errors propagate as they are).
+ */
+export async function readEventRecord(record: SQSRecord, read: DatarefReader = readObjectUrl): Promise<JobEvent> {
+  const body = parseJson(record.messageId, record.body, 'body');
+  if (!isReference(body)) return validated(record.messageId, JobEventSchema, body, 'not a jobhooks event');
+  const reference = validated(record.messageId, EventReferenceSchema, body, 'not a jobhooks reference event');
+  const bytes = await read(reference.dataref);
+  const digest = sha256Hex(bytes);
+  const attribute = record.messageAttributes?.datarefsha256?.stringValue;
+  if (digest !== reference.datarefsha256 || (attribute !== undefined && attribute !== digest)) {
+    throw new EventRecordError(record.messageId, `${reference.dataref} does not hold the event its reference names (SHA-256 differs)`, []);
   }
-  return result.output;
+  const event = validated(record.messageId, JobEventSchema, parseJson(record.messageId, bytes.toString('utf8'), reference.dataref), `${reference.dataref} is not a jobhooks event`);
+  if (event.id !== reference.id) {
+    throw new EventRecordError(record.messageId, `${reference.dataref} holds event ${event.id}, not ${reference.id}`, []);
+  }
+  return event;
 }
 
 /** Options of {@link processEvents}. */
 export interface ProcessEventsOptions {
   /** Told about each record that failed (parse or handler); defaults to one JSON line on stderr. */
   readonly onFailure?: (record: SQSRecord, error: Error) => void;
+  /** Reads the object of a reference event; defaults to S3 `GetObject` with the SDK's configuration. */
+  readonly read?: DatarefReader;
 }
 
 /**
@@ -52,6 +98,8 @@ export interface ProcessEventsOptions {
  * the records that failed (bad body, or `handle` threw) are retried, the others are deleted. Needs
  * `functionResponseType: ReportBatchItemFailures` on the subscription. On a FIFO queue records run
  * in order and, after the first failure, the rest are returned unprocessed so that order holds.
+ * Reference events (`dataref`) are resolved first ({@link readEventRecord}): `handle` always gets
+ * the whole event.
  */
 export async function processEvents(
   event: SQSEvent,
@@ -61,7 +109,7 @@ export async function processEvents(
   const onFailure = options.onFailure ?? logFailure;
   const run = async (record: SQSRecord): Promise<boolean> => {
     try {
-      await handle(parseEventRecord(record), record);
+      await handle(await readEventRecord(record, options.read), record);
       return true;
     } catch (error) {
       onFailure(record, toError(error));

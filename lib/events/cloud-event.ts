@@ -7,13 +7,25 @@ export const SOURCE_NAMES = ['bk-job', 'tencent-ci', 'thain'] as const;
 /** A sender's name. */
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
-/** The request body exactly as received, with its Content-Type: nothing a sender sent is lost. */
+/**
+ * The request body exactly as received, with its Content-Type: nothing a sender sent is lost. `body`
+ * is the text when the bytes are UTF-8 (and decode to the same text under the declared charset, if
+ * any); otherwise `encoding` is `base64` and `body` holds the exact bytes in base64 (a GBK body, a
+ * UTF-16 body, bytes that are no text at all). The events' `data.raw` and the quarantine records
+ * share this one definition.
+ */
 export const RawBodySchema = v.object({
   contentType: v.string(),
   body: v.string(),
+  encoding: v.optional(v.literal('base64')),
 });
 /** The request body exactly as received. */
 export type RawBody = v.InferOutput<typeof RawBodySchema>;
+
+/** The exact bytes a {@link RawBody} holds. */
+export function rawBytes(raw: RawBody): Buffer {
+  return Buffer.from(raw.body, raw.encoding === 'base64' ? 'base64' : 'utf8');
+}
 
 /** One step of a job (bk-job step, CI workflow task), in the sender's order. */
 export const StepSchema = v.looseObject({
@@ -53,6 +65,46 @@ export const CloudEventSchema = v.object({
 });
 /** The normalized event. */
 export type CloudEvent = v.InferOutput<typeof CloudEventSchema>;
+
+/** A digest of some bytes: SHA-256, 64 lower-case hex digits. */
+export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 in 64 hex digits'));
+
+/** An object of the payload bucket, `s3://<bucket>/<key>`. */
+export const ObjectUrlSchema = v.pipe(v.string(), v.regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, 'expected s3://<bucket>/<key>'));
+
+const { data: _fullData, ...envelope } = CloudEventSchema.entries;
+
+/**
+ * The SQS message body of an event too large for one SQS message (the claim-check): the envelope
+ * of the event with the CloudEvents `dataref` extension naming the object that holds the whole
+ * event, byte for byte as it would have been sent, and `datarefsha256`, the SHA-256 of that object
+ * (also in the message attribute of the same name). `data` keeps what consumers route and filter
+ * on; the consumer helper (`lib/consumer`) fetches and checks the whole event.
+ */
+export const EventReferenceSchema = v.object({
+  ...envelope,
+  dataref: ObjectUrlSchema,
+  datarefsha256: Sha256Schema,
+  data: v.object({
+    status: StatusSchema,
+    terminal: v.boolean(),
+    sourceStatus: v.union([v.number(), v.string()]),
+    labels: v.record(v.string(), v.string()),
+  }),
+});
+/** The SQS message body of an event too large for one SQS message. */
+export type EventReference = v.InferOutput<typeof EventReferenceSchema>;
+
+/** The reference event that stands in the queue for `event`, whose whole bytes are at `dataref`. */
+export function toEventReference(event: CloudEvent, dataref: string, sha256: string): EventReference {
+  const { data, ...head } = event;
+  return {
+    ...head,
+    dataref,
+    datarefsha256: sha256,
+    data: { status: data.status, terminal: data.terminal, sourceStatus: data.sourceStatus, labels: data.labels },
+  };
+}
 
 /**
  * A deterministic event id: the same callback delivered twice gives the same id, callbacks that

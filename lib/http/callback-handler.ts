@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { decodeBodyText, rawBodyOf } from '../decode/charset.ts';
 import { decodeBody } from '../decode/decode-body.ts';
 import {
   CallbackError,
@@ -8,12 +9,15 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   QueueUnavailableError,
+  clip,
   toError,
 } from '../errors.ts';
 import { type CloudEvent, eventId, stableStringify } from '../events/cloud-event.ts';
 import { isTerminal } from '../events/status.ts';
-import { type Quarantine, quarantineFromEnvironment } from '../queue/quarantine.ts';
-import { type EventQueue, MAX_MESSAGE_BYTES, queueFromEnvironment } from '../queue/send-event.ts';
+import { type Quarantine, type QuarantineRecord, quarantineFromEnvironment } from '../queue/quarantine.ts';
+import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
+import { bucketFromEnvironment } from '../store/payload-bucket.ts';
+import { type Spool, type SpoolTarget, createSpool } from '../store/spool.ts';
 import type { CallbackContext, Source } from '../sources/source.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { describeError, logRequest } from './log.ts';
@@ -35,6 +39,12 @@ export interface CallbackHandlerOptions {
    * named by `QUARANTINE_QUEUE_URL`, or none. `false`: none (the replay tool, so nothing loops).
    */
   readonly quarantine?: Quarantine | false;
+  /**
+   * Where an event (or a rejected callback's record) goes when SQS did not take it in time, so the
+   * callback can still be answered 200; defaults to the spool in the bucket named by
+   * `PAYLOAD_BUCKET`, or none. `false`: none (the replay tool: a failure there is reported, not spooled).
+   */
+  readonly spool?: Spool | false;
   /** Who may call; defaults to `TOKENS_<SOURCE>` and `ALLOW_CIDRS_<SOURCE>`. `false`: anyone. */
   readonly access?: AccessPolicy | false;
   /** The clock, for the receive time of payloads that carry none. */
@@ -42,20 +52,24 @@ export interface CallbackHandlerOptions {
 }
 
 /**
- * The one pipeline every source runs (house-style "Data flow"): check, read, decode, validate,
- * normalize, enqueue, answer. It answers 200 only once the event is in SQS, 503 when SQS did not
- * take it, and a 4xx with a clear message for input that will never pass (contract §2). Input that
- * fails after the caller proved who it is goes to the quarantine queue, so that a parser fix can
- * recover it; if even that fails the answer is 503, so the sender tries again.
+ * The one pipeline every source runs: check, read, decode, validate, normalize, enqueue, answer.
+ * It answers 200 only once the event is durable: in SQS (its whole bytes in the payload bucket when
+ * it is too large for one message), or, when SQS did not take it in time, in the spool, from which
+ * the redrive sends it on. 503 only when both failed; a 4xx with a clear message for input that will
+ * never pass. Input that fails after the caller proved who it is goes to the quarantine queue (or,
+ * when that queue fails, to the spool), so that a parser fix can recover it; if that fails too the
+ * answer is 503, so the sender tries again.
  */
 export function createCallbackHandler(
   source: Source,
   options: CallbackHandlerOptions = {},
 ): CallbackHandler {
   // Built once per container: clients, policy and configuration are reused by every request.
-  const queue = options.queue ?? queueFromEnvironment();
+  const bucket = bucketFromEnvironment();
+  const queue = options.queue ?? queueFromEnvironment(bucket);
   const quarantine =
-    options.quarantine === false ? undefined : (options.quarantine ?? quarantineFromEnvironment());
+    options.quarantine === false ? undefined : (options.quarantine ?? quarantineFromEnvironment(bucket));
+  const spool = options.spool === false ? undefined : (options.spool ?? (bucket && createSpool(bucket)));
   const access = options.access === false ? undefined : (options.access ?? policyFromEnvironment(source.name));
   const now = options.now ?? (() => new Date());
 
@@ -66,8 +80,9 @@ export function createCallbackHandler(
     let response: APIGatewayProxyStructuredResultV2;
     let accepted: CloudEvent | undefined;
     let failure: Error | undefined;
+    let spooled: Error | undefined;
     try {
-      accepted = await accept(event, request, receivedAt);
+      ({ event: accepted, spooled } = await accept(event, request, receivedAt));
       response = json(200, { ok: true, id: accepted.id });
     } catch (error) {
       failure = toError(error);
@@ -81,6 +96,8 @@ export function createCallbackHandler(
       ms: Math.round((performance.now() - started) * 10) / 10,
       requestId: request.requestId,
       ...(accepted && { type: accepted.type, eventId: accepted.id }),
+      // Answered 200 from the spool: the log says why SQS did not take it.
+      ...(spooled && { spooled: true, error: describeError(new QueueUnavailableError({ cause: spooled })) }),
       ...(failure && { error: describeError(failure) }),
     });
     return response;
@@ -90,22 +107,20 @@ export function createCallbackHandler(
     event: APIGatewayProxyEventV2,
     request: CallbackRequest,
     receivedAt: Date,
-  ): Promise<CloudEvent> {
+  ): Promise<{ event: CloudEvent; spooled: Error | undefined }> {
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
     const route = source.route(request.path);
     // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
     if (!route) throw new NotFoundError(`no ${source.name} callback is served at this path`);
     if (access) authorize(access, request.query, request.sourceIp);
-    const text = readBody(event);
+    const bytes = readBody(event);
     const labels = labelsOf(request.query);
-    const context: CallbackContext = {
-      labels,
-      receivedAt,
-      raw: { contentType: request.contentType, body: text },
-    };
+    // The exact bytes, kept whatever happens next: text when they are UTF-8, else base64.
+    const context: CallbackContext = { labels, receivedAt, raw: rawBodyOf(bytes, request.contentType) };
     let cloudEvent: CloudEvent;
     let body: string;
     try {
+      const text = decodeBodyText(bytes, request.contentType, context.raw);
       const decoded = decodeBody(text, source.decoders);
       const draft = route.toDraft(decoded.value, context);
       cloudEvent = {
@@ -138,26 +153,50 @@ export function createCallbackHandler(
         },
       };
       body = JSON.stringify(cloudEvent);
-      if (body.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-        throw new PayloadTooLargeError(
-          `the event built from this body is larger than the queue's ${MAX_MESSAGE_BYTES}-byte message limit`,
-        );
-      }
     } catch (error) {
       // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
       const failure = error instanceof CallbackError ? error : new Error('internal error', { cause: error });
       await keep(failure, request, context);
       throw failure;
     }
+    const sent = cloudEvent;
     try {
-      await queue.send(cloudEvent, body);
+      const spooled = await durably('events', receivedAt, sent.id, body, () => queue.send(sent, body));
+      return { event: sent, spooled };
     } catch (error) {
-      throw new QueueUnavailableError({ cause: error });
+      // Too large for one message and no bucket to hold it: a 413 like any body we cannot carry.
+      if (error instanceof PayloadTooLargeError) await keep(error, request, context);
+      throw error;
     }
-    return cloudEvent;
   }
 
-  /** Quarantines a rejected callback; a failure to do so becomes a 503, so nothing is lost. */
+  /**
+   * Runs `send` (to SQS); when it fails, writes `body` to the spool instead. Resolves once one of
+   * them holds it (with the SQS failure when it was the spool), else throws a 503.
+   */
+  async function durably(
+    target: SpoolTarget,
+    receivedAt: Date,
+    id: string,
+    body: string,
+    send: () => Promise<void>,
+  ): Promise<Error | undefined> {
+    try {
+      await send();
+      return undefined;
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) throw error;
+      if (!spool) throw new QueueUnavailableError({ cause: error });
+      try {
+        await spool.keep(target, receivedAt, id, body);
+        return toError(error);
+      } catch (spoolError) {
+        throw new QueueUnavailableError({ cause: new AggregateError([error, spoolError], 'neither SQS nor the spool took it') });
+      }
+    }
+  }
+
+  /** Quarantines a rejected callback (in the spool if the quarantine queue fails); else a 503, so nothing is lost. */
   async function keep(failure: Error, request: CallbackRequest, context: CallbackContext): Promise<void> {
     if (!quarantine) return;
     const quarantined =
@@ -166,21 +205,22 @@ export function createCallbackHandler(
       failure instanceof PayloadTooLargeError;
     const status = failure instanceof CallbackError ? failure.statusCode : 500;
     if (!quarantined && status !== 500) return;
-    try {
-      await quarantine.keep({
-        source: source.name,
-        route: request.path,
-        status,
-        error: failure.message,
-        ...(failure instanceof InvalidPayloadError && { issues: [...failure.issues] }),
-        labels: context.labels,
-        raw: context.raw,
-        receivedAt: context.receivedAt.toISOString(),
-        requestId: request.requestId,
-      });
-    } catch (error) {
-      throw new QueueUnavailableError({ cause: error });
-    }
+    const record: QuarantineRecord = {
+      source: source.name,
+      route: request.path,
+      status,
+      error: clip(failure.message),
+      ...(failure instanceof InvalidPayloadError && {
+        issues: [...failure.issues],
+        ...(failure.issueCount !== undefined && { issueCount: failure.issueCount }),
+      }),
+      labels: context.labels,
+      raw: context.raw,
+      receivedAt: context.receivedAt.toISOString(),
+      requestId: request.requestId,
+    };
+    const id = request.requestId || `${context.receivedAt.getTime()}`;
+    await durably('quarantine', context.receivedAt, id, JSON.stringify(record), () => quarantine.keep(record));
   }
 }
 
@@ -204,18 +244,11 @@ function labelsOf(query: URLSearchParams): Record<string, string> {
   return labels;
 }
 
-/** Bounds on what an error answer repeats: a message may name a part of the body (an XML tag). */
-const MAX_MESSAGE_CHARS = 300;
-const MAX_ISSUES = 20;
-
-function clip(text: string): string {
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text;
-}
-
 /** Maps an error to its response, in this one place: 4xx say what is wrong, 5xx say nothing internal. */
 function errorResponse(error: Error): APIGatewayProxyStructuredResultV2 {
   if (error instanceof CallbackError && error.expose) {
-    const issues = error instanceof InvalidPayloadError ? error.issues.slice(0, MAX_ISSUES).map(clip) : undefined;
+    // InvalidPayloadError keeps at most ISSUE_LIMITS of them, each clipped.
+    const issues = error instanceof InvalidPayloadError ? error.issues : undefined;
     return json(error.statusCode, { error: clip(error.message), ...(issues !== undefined && { issues }) });
   }
   if (error instanceof QueueUnavailableError) return json(503, { error: error.message });

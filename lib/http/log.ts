@@ -44,6 +44,8 @@ export interface RequestLog {
   readonly type?: string;
   /** The event id: a digest, which the event (and so its subject) is found by. */
   readonly eventId?: string;
+  /** True when SQS did not take the event in time and the spool did (answered 200; `error` says why). */
+  readonly spooled?: boolean;
   readonly error?: ErrorLog;
 }
 

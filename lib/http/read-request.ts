@@ -1,8 +1,22 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { MalformedBodyError, PayloadTooLargeError } from '../errors.ts';
+import { PayloadTooLargeError } from '../errors.ts';
 
-/** Largest body taken, in bytes; any callback of the three senders is far smaller (a few KiB). */
-export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Largest request payload Lambda takes for a synchronous invocation, in bytes: 6 MB, which the
+ * Invoke API counts as 6,291,456 bytes ("Request must be smaller than 6291456 bytes for the
+ * InvokeFunction operation"). Both front doors (an HTTP API route, a function URL) invoke the
+ * function synchronously with the whole request in one event, so no body can reach the handler
+ * beyond it: HTTP API's own 10 MB limit is cut by this one.
+ */
+export const LAMBDA_PAYLOAD_BYTES = 6_291_456;
+
+/**
+ * Largest body taken, as it sits in the event, in bytes: what Lambda can be handed. A body handed
+ * over as text can be nearly that size; one handed over base64-encoded (binary Content-Types) is
+ * 4/3 of its bytes there, so at most about 4.7 MB of bytes. Real callbacks stay far below: a
+ * 30-minute speech-recognition result is about 450 KB, a Thain job's whole stderr a few MB.
+ */
+export const MAX_BODY_BYTES = LAMBDA_PAYLOAD_BYTES;
 
 /** The parts of an HTTP API (payload 2.0) or function URL event that the pipeline reads. */
 export interface CallbackRequest {
@@ -38,35 +52,20 @@ function headerValue(headers: APIGatewayProxyEventV2['headers'] | undefined, nam
   return '';
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
- * The body as text: base64-decoded when the event says so, UTF-8 checked (a body that is not UTF-8
- * was damaged, 400), and never larger than {@link MAX_BODY_BYTES} (413).
+ * The body's exact bytes: base64-decoded when the event says so, never more than the event could
+ * carry ({@link MAX_BODY_BYTES}, else 413). Reading them as text is the decoders' business, by the
+ * encoding the body declares (`decode/charset.ts`).
  */
-export function readBody(event: APIGatewayProxyEventV2): string {
+export function readBody(event: APIGatewayProxyEventV2): Buffer {
   const body = event.body ?? '';
-  if (!event.isBase64Encoded) {
-    // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: measure only when it could be over.
-    if (body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(body) > MAX_BODY_BYTES) {
-      throw tooLarge(Buffer.byteLength(body));
-    }
-    return body;
+  // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: measure only when it could be over.
+  const delivered = body.length * 3 > MAX_BODY_BYTES ? Buffer.byteLength(body) : body.length;
+  if (delivered > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(
+      `body is ${delivered} bytes as handed to the function${event.isBase64Encoded ? ' (base64-encoded)' : ''}; ` +
+        `the limit is ${MAX_BODY_BYTES} bytes, what Lambda takes in one invocation`,
+    );
   }
-  if (Math.floor((body.length * 3) / 4) > MAX_BODY_BYTES + 2) {
-    throw tooLarge(Math.floor((body.length * 3) / 4));
-  }
-  const bytes = Buffer.from(body, 'base64');
-  if (bytes.length > MAX_BODY_BYTES) throw tooLarge(bytes.length);
-  try {
-    return utf8.decode(bytes);
-  } catch (error) {
-    throw new MalformedBodyError('body is not valid UTF-8 text', { cause: error });
-  }
-}
-
-function tooLarge(bytes: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(
-    `body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`,
-  );
+  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }

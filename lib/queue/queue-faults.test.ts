@@ -1,7 +1,9 @@
 /**
  * Queue faults (issue 5, "Nothing lost, no one in"): with SQS refusing connections, hanging, slow,
- * throttling, failing or answering nonsense, every callback is answered 503 (never 200, never 4xx),
- * and once the queue is back the next callback is 200 with its event in the queue.
+ * throttling, failing or answering nonsense, and no payload bucket to spool to, every callback is
+ * answered 503 (never 200, never 4xx), and once the queue is back the next callback is 200 with its
+ * event in the queue. With the bucket (the deployed setup), the same faults give 200 from the spool,
+ * and the redrive delivers every event once the queue is back.
  *
  * The handlers use `createSqsClient` with an endpoint override, so the production timeouts and
  * retries (`QUEUE_TIMEOUTS`) apply. The faults come from a small `node:http` server in front of a
@@ -9,31 +11,26 @@
  * forwards to the real server once "the queue is back". Times are measured and printed (`FAULT`
  * lines), never asserted: the only bound is the vitest timeout.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { startDurableStores } from '../../infra/testing/durable-stores.ts';
+import { type Fault, FaultySqs, SLOW_OK_MS } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
+import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
 import { type TestSqs, startTestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
-import type { SourceName } from '../events/cloud-event.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createSqsQuarantine } from './quarantine.ts';
-import { QUEUE_TIMEOUTS, createSqsClient, createSqsQueue } from './send-event.ts';
+import { createSqsClient, createSqsQueue } from './send-event.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** One real callback per route (valid: with a healthy queue each is a 200). */
-const CALLBACKS: ReadonlyArray<{ source: SourceName; path: string; fixture: string }> = [
-  { source: 'bk-job', path: '/callbacks/bk-job', fixture: 'bkjob-json-success' },
-  { source: 'tencent-ci', path: '/callbacks/tencent-ci', fixture: 'ci-workflowfinish-json' },
-  { source: 'thain', path: '/callbacks/thain/flow', fixture: 'thain-flow-success' },
-  { source: 'thain', path: '/callbacks/thain/job', fixture: 'thain-job-success' },
-  { source: 'thain', path: '/callbacks/thain/modify', fixture: 'thain-modify-pause' },
-];
+const CALLBACKS = ROUTE_CALLBACKS;
 /** A body every route refuses (422): with a quarantine configured, it must be kept before a 4xx. */
 const REFUSED_BODY = '{}';
 
@@ -129,144 +126,6 @@ async function expectRecovered(handlers: Handlers, client: SQSClient, queueUrl: 
   const kept = await receiveAll(client, quarantineUrl);
   expect(kept.map((message) => JSON.parse(message.Body ?? '{}').raw.body)).toContain(REFUSED_BODY);
   return [...answers, refused];
-}
-
-// ---------------------------------------------------------------------------------------------
-// A faulty SQS: answers like a failing SQS, or forwards to a real one.
-// ---------------------------------------------------------------------------------------------
-
-type Fault =
-  | 'hang'
-  | 'slow'
-  | 'reset'
-  | 'throttling'
-  | 'request-throttled'
-  | 'too-many-requests'
-  | 'service-unavailable'
-  | 'internal-error'
-  | 'access-denied'
-  | 'bad-md5'
-  | 'garbage';
-/** `hang-once`: the first request hangs, every later one is forwarded (one stuck connection). */
-type Mode = Fault | 'forward' | 'hang-once' | 'slow-ok';
-
-/** How long the slow queue takes to answer: longer than the whole budget of one enqueue. */
-const SLOW_MS = QUEUE_TIMEOUTS.totalMs + 2_000;
-/** A slow queue that still answers inside one attempt's budget. */
-const SLOW_OK_MS = QUEUE_TIMEOUTS.requestMs - 500;
-
-/** An SQS JSON-protocol error (what SQS sends for `AmazonSQS.SendMessage` failures). */
-function sqsError(res: ServerResponse, status: number, type: string, queryCode: string, message: string): void {
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'x-amzn-requestid': crypto.randomUUID(),
-    'x-amzn-query-error': `${queryCode};${status >= 500 ? 'Receiver' : 'Sender'}`,
-  });
-  res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message }));
-}
-
-class FaultySqs {
-  mode: Mode;
-  /** Requests that reached this server, per mode (shows the SDK's retries). */
-  readonly hits = new Map<Mode, number>();
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly pending = new Set<Promise<void>>();
-  private readonly target: string;
-
-  constructor(target: string, mode: Mode) {
-    this.target = target;
-    this.mode = mode;
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Waits for the slow answers still on their way to the real queue. */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const mode = this.mode;
-    this.hits.set(mode, (this.hits.get(mode) ?? 0) + 1);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      switch (mode) {
-        case 'forward':
-          return void this.forward(req, body, res);
-        case 'hang':
-          return; // never answers
-        case 'hang-once':
-          this.mode = 'forward';
-          return; // this one never answers; the next is forwarded
-        case 'slow':
-        case 'slow-ok': {
-          // Answers, but late; the real queue gets the message all the same (as a slow SQS would).
-          const delay = mode === 'slow' ? SLOW_MS : SLOW_OK_MS;
-          const done = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
-            this.forward(req, body, res),
-          );
-          this.pending.add(done);
-          return void done.finally(() => this.pending.delete(done));
-        }
-        case 'reset':
-          return void req.socket.destroy();
-        case 'throttling':
-          return sqsError(res, 400, 'ThrottlingException', 'ThrottlingException', 'Rate exceeded');
-        case 'request-throttled':
-          return sqsError(res, 403, 'RequestThrottled', 'AWS.SimpleQueueService.RequestThrottled', 'Request is throttled.');
-        case 'too-many-requests':
-          return sqsError(res, 429, 'TooManyRequestsException', 'TooManyRequests', 'Too many requests');
-        case 'service-unavailable':
-          return sqsError(res, 503, 'ServiceUnavailable', 'ServiceUnavailable', 'Service is unavailable. Try again later.');
-        case 'internal-error':
-          return sqsError(res, 500, 'InternalError', 'InternalError', 'We encountered an internal error. Please try again.');
-        case 'access-denied':
-          return sqsError(res, 400, 'AccessDeniedException', 'AccessDenied', 'Access to the resource is denied.');
-        case 'bad-md5':
-          // 200, but the digest does not match what was sent: the message may be damaged.
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': crypto.randomUUID() });
-          return void res.end(JSON.stringify({ MessageId: crypto.randomUUID(), MD5OfMessageBody: '0'.repeat(32) }));
-        case 'garbage':
-          res.writeHead(200, { 'content-type': 'text/html' });
-          return void res.end('<html><body>502 Bad Gateway</body></html>');
-      }
-    });
-  }
-
-  private forward(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-    return new Promise((resolve) => {
-      const upstream = httpRequest(
-        `${this.target}${req.url ?? '/'}`,
-        { method: req.method, headers: { ...req.headers, host: new URL(this.target).host } },
-        (answer) => {
-          if (!res.destroyed) res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-        },
-      );
-      upstream.on('error', () => {
-        res.destroy();
-        resolve();
-      });
-      upstream.end(body);
-    });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,4 +264,34 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
       await faulty.close();
     }
   }, 30_000);
+});
+
+describe('queue faults with the payload bucket: 200 from the spool, and the redrive delivers once SQS is back', () => {
+  const spoolFaults: readonly Fault[] = ['hang', 'reset', 'throttling', 'service-unavailable', 'access-denied', 'garbage'];
+  for (const fault of spoolFaults) {
+    it(`${fault}: every callback 200 (the refused body 422, kept), none on the queue until the redrive moves them`, async () => {
+      const stores = await startDurableStores();
+      const faulty = new FaultySqs(stores.sqs.endpoint, fault);
+      const endpoint = await faulty.listen();
+      try {
+        const handlers = new Map<string, CallbackHandler>(CALLBACKS.map(({ source, path }) => [path, stores.handler(source, endpoint)]));
+        const answers = await burst(handlers);
+        const refused = answers.filter((a) => a.label.startsWith('refused'));
+        const callbacks = answers.filter((a) => !a.label.startsWith('refused'));
+        for (const { label, response } of callbacks) expect(response.statusCode, label).toBe(200);
+        for (const { label, response } of refused) expect(response.statusCode, label).toBe(422);
+        faulty.mode = 'forward';
+        await faulty.settle();
+        expect(await stores.redrive()).toMatchObject({ left: 0 });
+        const ids = callbacks.map(({ response }) => JSON.parse(response.body ?? '{}').id as string);
+        const queued = (await stores.takeEvents()).map((q) => q.event.id);
+        expect(new Set(queued)).toEqual(new Set(ids));
+        expect((await stores.takeQuarantined()).map((k) => k.body.toString())).toContain(REFUSED_BODY);
+        report(`${fault} + spool`, answers, []);
+      } finally {
+        await faulty.close();
+        await stores.close();
+      }
+    }, 30_000);
+  }
 });

@@ -1,5 +1,8 @@
 import { SQSClient, type SQSClientConfig, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { CloudEvent } from '../events/cloud-event.ts';
+import { type CallBudget, boundedClientConfig, withinDeadline } from '../aws/deadline.ts';
+import { PayloadTooLargeError } from '../errors.ts';
+import { type CloudEvent, toEventReference } from '../events/cloud-event.ts';
+import { type PayloadBucket, eventObjectKey, objectUrl, sha256Hex } from '../store/payload-bucket.ts';
 
 /** Where events go. The pipeline only needs `send`; it resolves once the queue holds the event. */
 export interface EventQueue {
@@ -7,24 +10,36 @@ export interface EventQueue {
 }
 
 /**
- * Time budget for one enqueue, retries included. bk-job waits 15 s and never retries a timeout, so
- * a dead queue must turn into a 503 well before that: every attempt is bounded, and so is the total.
+ * Time budget for one enqueue, retries (and a claim-check write) included. bk-job waits 15 s and
+ * never retries a timeout; when the queue does not answer in time the event goes to the spool, which
+ * has its own budget (`STORE_TIMEOUTS`), and the two together stay well inside those 15 s.
  */
-export const QUEUE_TIMEOUTS = {
+export const QUEUE_TIMEOUTS: CallBudget = {
   connectMs: 1_000,
   requestMs: 1_500,
   totalMs: 4_000,
-  maxAttempts: 3,
-} as const;
+  maxAttempts: 4,
+};
 
-/** Largest SQS message our queues take (their `MaximumMessageSize`, 1 MiB). */
+/** Largest SQS message our queues take (their `MaximumMessageSize`, 1 MiB), in bytes. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Room left under {@link MAX_MESSAGE_BYTES}, in bytes: a message whose measured size is over the
+ * limit minus this goes to the payload bucket instead (claim-check), so an event never depends on
+ * the last bytes of SQS's own accounting.
+ */
+export const MESSAGE_MARGIN_BYTES = 16 * 1024;
 
 /** Options for {@link createSqsQueue}. */
 export interface SqsQueueOptions {
   readonly queueUrl: string;
   /** Defaults to a client built for callbacks: keep-alive, bounded timeouts and retries. */
   readonly client?: SQSClient;
+  /**
+   * Where an event too large for one SQS message goes (claim-check). Without one such an event is
+   * refused with {@link PayloadTooLargeError}.
+   */
+  readonly bucket?: PayloadBucket | undefined;
 }
 
 /**
@@ -32,20 +47,7 @@ export interface SqsQueueOptions {
  * region and credentials follow the SDK's own variables unless `overrides` names them.
  */
 export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({
-    // Resolve the middleware stack once per command type instead of on every send.
-    cacheMiddleware: true,
-    ...overrides,
-    maxAttempts: QUEUE_TIMEOUTS.maxAttempts,
-    retryMode: 'standard',
-    requestHandler: {
-      connectionTimeout: QUEUE_TIMEOUTS.connectMs,
-      requestTimeout: QUEUE_TIMEOUTS.requestMs,
-      // Without it the handler only logs a warning when an attempt runs over, and one stuck
-      // connection would use the whole budget instead of being retried.
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new SQSClient({ ...overrides, ...boundedClientConfig(QUEUE_TIMEOUTS) });
 }
 
 /** One message: its body, its String attributes, and for a FIFO queue its group and dedup ids. */
@@ -57,11 +59,31 @@ export interface OutgoingMessage {
 }
 
 /**
- * Sends one message within the callback's time budget; the FIFO ids go only to a `.fifo` queue. The
- * one place that talks SendMessage, for events and quarantined callbacks alike.
+ * A message's size as SQS counts it against `MaximumMessageSize`, in bytes: the body's UTF-8 bytes
+ * plus, for each attribute, the bytes of its name, its data type (`String`) and its value.
+ */
+export function messageSize(message: Pick<OutgoingMessage, 'body' | 'attributes'>): number {
+  let size = Buffer.byteLength(message.body);
+  for (const [name, value] of Object.entries(message.attributes)) {
+    size += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
+  }
+  return size;
+}
+
+/** Whether a message fits one SQS message with the margin to spare. */
+export function fitsOneMessage(message: Pick<OutgoingMessage, 'body' | 'attributes'>): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a long body needs counting.
+  const roughly = message.body.length * 3 + 4_096;
+  return roughly <= MAX_MESSAGE_BYTES - MESSAGE_MARGIN_BYTES || messageSize(message) <= MAX_MESSAGE_BYTES - MESSAGE_MARGIN_BYTES;
+}
+
+/**
+ * Sends one message; the FIFO ids go only to a `.fifo` queue. The one place that talks
+ * SendMessage, for events and quarantined callbacks alike. Not bounded by itself: callers bound
+ * the whole of what they do with {@link QUEUE_TIMEOUTS}.
  */
 export async function sendMessage(client: SQSClient, queueUrl: string, message: OutgoingMessage): Promise<void> {
-  const sent = client.send(
+  await client.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: message.body,
@@ -74,45 +96,50 @@ export async function sendMessage(client: SQSClient, queueUrl: string, message: 
       }),
     }),
   );
-  await withinDeadline(sent, QUEUE_TIMEOUTS.totalMs);
+}
+
+/** Runs `work` (a send, with what it needs first) within the queue's time budget. */
+export function withinQueueBudget<T>(work: Promise<T>): Promise<T> {
+  return withinDeadline(work, QUEUE_TIMEOUTS.totalMs, 'SQS');
 }
 
 /**
- * Settles with `work`, or rejects once `ms` have passed. Each attempt is already cut at `requestMs`
- * and the attempts are counted, so this only guards the sum (backoff included). It is not an
- * AbortSignal: an options argument to `client.send` would disable the client's middleware cache,
- * which saves a stack resolution on every send.
+ * The SQS message of an event: the event itself when it fits one message, else (claim-check) the
+ * whole event goes to the bucket and the message is its reference event (`dataref`), with the
+ * object's SHA-256 in the `datarefsha256` attribute.
  */
-function withinDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`SQS did not answer within ${ms} ms`)), ms);
-  });
-  // A late outcome after the deadline has nobody to tell; it must not become an unhandled rejection.
-  work.catch(() => undefined);
-  return Promise.race([work, deadline]).then(
-    () => clearTimeout(timer),
-    (error: unknown) => {
-      clearTimeout(timer);
-      throw error;
-    },
-  );
+export async function eventMessage(event: CloudEvent, body: string, bucket: PayloadBucket | undefined): Promise<OutgoingMessage> {
+  const attributes = { source: event.source, type: event.type, status: event.data.status };
+  const common = { group: `${event.source}:${event.subject}`, deduplicationId: event.id };
+  if (fitsOneMessage({ body, attributes })) return { body, attributes, ...common };
+  if (!bucket) {
+    throw new PayloadTooLargeError(
+      `the event built from this body is larger than one queue message (${MAX_MESSAGE_BYTES} bytes) and no payload bucket is configured`,
+    );
+  }
+  const bytes = Buffer.from(body);
+  const sha256 = sha256Hex(bytes);
+  const key = eventObjectKey(event.id, sha256);
+  await bucket.put(key, bytes, 'application/cloudevents+json; charset=utf-8', sha256);
+  return {
+    body: JSON.stringify(toEventReference(event, objectUrl(bucket.name, key), sha256)),
+    attributes: { ...attributes, datarefsha256: sha256 },
+    ...common,
+  };
 }
 
 /**
  * A queue backed by SQS. On a FIFO queue (`.fifo`) the message group is source + subject, so one
- * job's events stay in order, and the deduplication id is the event id.
+ * job's events stay in order, and the deduplication id is the event id. An event too large for one
+ * message is claim-checked into `bucket` first; both together stay within {@link QUEUE_TIMEOUTS}.
  */
 export function createSqsQueue(options: SqsQueueOptions): EventQueue {
   const client = options.client ?? createSqsClient();
   return {
     send: (event, body) =>
-      sendMessage(client, options.queueUrl, {
-        body,
-        attributes: { source: event.source, type: event.type, status: event.data.status },
-        group: `${event.source}:${event.subject}`,
-        deduplicationId: event.id,
-      }),
+      withinQueueBudget(
+        (async () => sendMessage(client, options.queueUrl, await eventMessage(event, body, options.bucket)))(),
+      ),
   };
 }
 
@@ -124,10 +151,10 @@ export function containerSqsClient(): SQSClient {
 }
 
 /** The queue named by `QUEUE_URL`; without one every send fails, so callbacks get a 503. */
-export function queueFromEnvironment(): EventQueue {
+export function queueFromEnvironment(bucket: PayloadBucket | undefined): EventQueue {
   const queueUrl = process.env.QUEUE_URL;
   if (!queueUrl) {
     return { send: () => Promise.reject(new Error('QUEUE_URL is not set')) };
   }
-  return createSqsQueue({ queueUrl, client: containerSqsClient() });
+  return createSqsQueue({ queueUrl, client: containerSqsClient(), bucket });
 }

@@ -1,0 +1,3 @@
+import { createRedriveHandler } from '../lib/store/redrive-handler.ts';
+
+export const handler = createRedriveHandler();
