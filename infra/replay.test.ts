@@ -1,3 +1,4 @@
+import { accessPolicy } from '../lib/http/authorize.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { InvalidPayloadError } from '../lib/errors.ts';
@@ -112,7 +113,7 @@ describe('quarantine and replay', () => {
     const handler = createCallbackHandler(SOURCES['bk-job'], {
       queue: createSqsQueue({ queueUrl: eventsUrl, client: sqs.client }),
       quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client: sqs.client }),
-      access: { tokenDigests: [Buffer.alloc(32)] },
+      access: accessPolicy(['a-token-of-sixteen-chars']),
     });
     const response = await handler(createHttpEvent({ body: 'garbage', path: '/callbacks/bk-job', query: 'token=nope' }));
     expect(response.statusCode).toBe(401);

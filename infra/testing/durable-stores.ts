@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { JobEvent } from '../../lib/consumer/event-schemas.ts';
 import { readEventRecord } from '../../lib/consumer/parse-record.ts';
 import type { SourceName } from '../../lib/events/cloud-event.ts';
+import type { AccessPolicy } from '../../lib/http/authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import {
   type QuarantineRecord,
@@ -45,8 +46,11 @@ export interface DurableStores {
   readonly bucket: PayloadBucket;
   readonly eventsUrl: string;
   readonly quarantineUrl: string;
-  /** The handler of a source whose SQS calls go to `sqsEndpoint` (default: the real local SQS). */
-  handler(source: SourceName, sqsEndpoint?: string): CallbackHandler;
+  /**
+   * The handler of a source whose SQS calls go to `sqsEndpoint` (default: the real local SQS), open
+   * to anyone unless `access` says who may call.
+   */
+  handler(source: SourceName, sqsEndpoint?: string, access?: AccessPolicy): CallbackHandler;
   /** The events queue as the redrive (and handlers) use it, at `sqsEndpoint`. */
   queue(sqsEndpoint?: string): EventQueue;
   /** One redrive run, as the scheduled function runs it, against the real local SQS. */
@@ -87,12 +91,12 @@ export async function startDurableStores(): Promise<DurableStores> {
     bucket,
     eventsUrl,
     quarantineUrl,
-    handler: (source, endpoint) =>
+    handler: (source, endpoint, access) =>
       createCallbackHandler(SOURCES[source], {
         queue: queue(endpoint),
         quarantine: quarantine(endpoint),
         spool: createSpool(bucket),
-        access: false,
+        access: access ?? false,
       }),
     queue,
     redrive: () => redriveSpool({ bucket, events: redriveQueue, quarantine: redriveQuarantine }),

@@ -18,6 +18,11 @@ export const RawBodySchema = v.object({
   contentType: v.string(),
   body: v.string(),
   encoding: v.optional(v.literal('base64')),
+  /**
+   * Present (true) when a token (a configured one, or the request's own `?token=`) was found in the
+   * body and replaced with `REDACTED`; every other byte is as received.
+   */
+  redacted: v.optional(v.literal(true)),
 });
 /** The request body exactly as received. */
 export type RawBody = v.InferOutput<typeof RawBodySchema>;

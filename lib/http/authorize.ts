@@ -9,6 +9,8 @@ import type { SourceName } from '../events/cloud-event.ts';
 export interface AccessPolicy {
   /** SHA-256 digests of the valid tokens (several at once, for rotation). */
   readonly tokenDigests: readonly Buffer[];
+  /** The valid tokens themselves: what is redacted from every body we store. */
+  readonly tokens: readonly string[];
   /** The allowed caller networks, or undefined for any address. */
   readonly allow?: BlockList;
 }
@@ -19,10 +21,11 @@ function digest(token: string): Buffer {
 
 /** Builds a policy from tokens and allowed networks (none: no token needed, any address). */
 export function accessPolicy(tokens: readonly string[], allow?: readonly Cidr[]): AccessPolicy {
-  if (!allow) return { tokenDigests: tokens.map(digest) };
+  const known = { tokenDigests: tokens.map(digest), tokens: [...tokens] };
+  if (!allow) return known;
   const list = new BlockList();
   for (const cidr of allow) list.addSubnet(cidr.address, cidr.prefix, cidr.family);
-  return { tokenDigests: tokens.map(digest), allow: list };
+  return { ...known, allow: list };
 }
 
 /**

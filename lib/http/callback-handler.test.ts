@@ -1,3 +1,4 @@
+import { accessPolicy } from './authorize.ts';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,7 +161,7 @@ describe('logs', () => {
     const handler = createCallbackHandler(bkJob, {
       queue: createSqsQueue({ queueUrl, client: sqs.client }),
       quarantine: false,
-      access: { tokenDigests: [(await import('node:crypto')).createHash('sha256').update('tok-SECRET-1').digest()] },
+      access: accessPolicy(['tok-SECRET-1']),
     });
     const secretBody = '{"job_instance_id":555,"status":3,"note":"BODY-MARKER"}';
     const lines = await captureLogs(async () => {

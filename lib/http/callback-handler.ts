@@ -21,6 +21,7 @@ import { type Spool, type SpoolTarget, createSpool } from '../store/spool.ts';
 import type { CallbackContext, Source } from '../sources/source.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { describeError, logRequest } from './log.ts';
+import { redactSecrets } from './redact.ts';
 import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { json } from './responses.ts';
 
@@ -113,10 +114,16 @@ export function createCallbackHandler(
     // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
     if (!route) throw new NotFoundError(`no ${source.name} callback is served at this path`);
     if (access) authorize(access, request.query, request.sourceIp);
-    const bytes = readBody(event);
+    // A sender may repeat its registered URL, token included, in the body: every token is replaced
+    // before anything is parsed or stored, so no event, quarantine record or object carries one.
+    const secrets = [...(access ? access.tokens : []), ...request.query.getAll('token')];
+    const received = readBody(event);
+    const redaction = secrets.length > 0 ? redactSecrets(received, secrets) : undefined;
+    const bytes = redaction?.bytes ?? received;
     const labels = labelsOf(request.query);
     // The exact bytes, kept whatever happens next: text when they are UTF-8, else base64.
-    const context: CallbackContext = { labels, receivedAt, raw: rawBodyOf(bytes, request.contentType) };
+    const raw = rawBodyOf(bytes, request.contentType);
+    const context: CallbackContext = { labels, receivedAt, raw: redaction?.redacted ? { ...raw, redacted: true } : raw };
     let cloudEvent: CloudEvent;
     let body: string;
     try {
@@ -156,7 +163,7 @@ export function createCallbackHandler(
     } catch (error) {
       // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
       const failure = error instanceof CallbackError ? error : new Error('internal error', { cause: error });
-      await keep(failure, request, context);
+      await keep(failure, request, context, secrets);
       throw failure;
     }
     const sent = cloudEvent;
@@ -165,7 +172,7 @@ export function createCallbackHandler(
       return { event: sent, spooled };
     } catch (error) {
       // Too large for one message and no bucket to hold it: a 413 like any body we cannot carry.
-      if (error instanceof PayloadTooLargeError) await keep(error, request, context);
+      if (error instanceof PayloadTooLargeError) await keep(error, request, context, secrets);
       throw error;
     }
   }
@@ -197,7 +204,12 @@ export function createCallbackHandler(
   }
 
   /** Quarantines a rejected callback (in the spool if the quarantine queue fails); else a 503, so nothing is lost. */
-  async function keep(failure: Error, request: CallbackRequest, context: CallbackContext): Promise<void> {
+  async function keep(
+    failure: Error,
+    request: CallbackRequest,
+    context: CallbackContext,
+    secrets: readonly string[],
+  ): Promise<void> {
     if (!quarantine) return;
     const quarantined =
       failure instanceof MalformedBodyError ||
@@ -207,7 +219,8 @@ export function createCallbackHandler(
     if (!quarantined && status !== 500) return;
     const record: QuarantineRecord = {
       source: source.name,
-      route: request.path,
+      // On a function URL the path is the sender's: a token put there by mistake is not kept.
+      route: secrets.length > 0 ? redactSecrets(Buffer.from(request.path), secrets).bytes.toString() : request.path,
       status,
       error: clip(failure.message),
       ...(failure instanceof InvalidPayloadError && {

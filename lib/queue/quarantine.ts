@@ -25,6 +25,8 @@ export const RawBodyReferenceSchema = v.object({
   contentType: v.string(),
   dataref: ObjectUrlSchema,
   sha256: Sha256Schema,
+  /** As on a body kept inline: a token found in it was replaced with `REDACTED`. */
+  redacted: v.optional(v.literal(true)),
   size: v.pipe(v.number(), v.integer(), v.minValue(0)),
 });
 /** The body of a quarantined callback, kept in the payload bucket. */
@@ -99,7 +101,13 @@ export function createSqsQuarantine(options: { queueUrl: string; client?: SQSCli
               const sha256 = sha256Hex(bytes);
               const key = quarantineObjectKey(new Date(record.receivedAt), record.requestId, sha256);
               await options.bucket.put(key, bytes, 'application/octet-stream', sha256);
-              const raw = { contentType: record.raw.contentType, dataref: objectUrl(options.bucket.name, key), sha256, size: bytes.length };
+              const raw = {
+                contentType: record.raw.contentType,
+                dataref: objectUrl(options.bucket.name, key),
+                sha256,
+                size: bytes.length,
+                ...(record.raw.redacted && { redacted: true as const }),
+              };
               body = JSON.stringify({ ...record, raw });
             } else if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
               body = JSON.stringify({ ...record, raw: { contentType: record.raw.contentType, body: bytes.toString('base64'), encoding: 'base64' } });
