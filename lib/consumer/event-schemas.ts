@@ -52,12 +52,21 @@ export const TencentCiEventDataSchema = v.looseObject({
   form: v.optional(v.picklist(['detail', 'simple'])),
   moderation: v.optional(
     v.looseObject({
-      result: v.optional(v.string()),
+      /** 0 normal, 1 sensitive, 2 suspicious (CI's `Result`, or `Suggestion` for documents and web pages). */
+      result: v.optional(v.number()),
       verdict: v.picklist(['normal', 'sensitive', 'suspicious', 'unknown']),
       label: v.optional(v.string()),
-      score: v.optional(v.string()),
+      /** 0–100: how sure CI is. */
+      score: v.optional(v.number()),
+      forbidState: v.optional(v.number()),
       categories: v.array(
-        v.looseObject({ name: v.string(), hitFlag: v.optional(v.string()), score: v.optional(v.string()), label: v.optional(v.string()) }),
+        v.looseObject({
+          name: v.string(),
+          hitFlag: v.optional(v.number()),
+          score: v.optional(v.number()),
+          count: v.optional(v.number()),
+          label: v.optional(v.string()),
+        }),
       ),
     }),
   ),

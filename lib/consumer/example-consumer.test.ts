@@ -77,6 +77,8 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
     expect(logged.map((line) => line.id).sort()).toEqual([...ids].sort());
     expect(logged.every((line) => line.said.length > 0)).toBe(true);
     expect(logged.some((line) => line.said.includes('Thain job etl-load of flow'))).toBe(true);
+    // A moderation result says its verdict (the field fixture is CI's own URL test: normal).
+    expect(logged.some((line) => line.said === 'CI moderation ReviewVideo job av1 ended succeeded: normal')).toBe(true);
 
     // As Lambda does with a partial batch response: delete the rest, the failed record comes back.
     for (const message of messages) {

@@ -18,6 +18,11 @@ export function describeEvent(event: JobEvent): string {
       if (event.type === 'tencentci.workflow.finished') {
         return `CI workflow ${event.data.workflowName ?? event.data.workflowId ?? ''} run ${event.subject} ${outcome}`;
       }
+      if (event.type === 'tencentci.moderation.result' && event.data.moderation) {
+        // The verdict is what a moderation consumer acts on: 1 sensitive, 2 suspicious (hold for review).
+        const { verdict, label } = event.data.moderation;
+        return `CI moderation ${event.data.eventName} job ${event.subject} ${outcome}: ${verdict}${label ? ` (${label})` : ''}`;
+      }
       return `CI ${event.data.tag ?? event.data.eventName} job ${event.subject} ${outcome}${event.data.message ? `: ${event.data.message}` : ''}`;
     case 'thain':
       if (event.type === 'thain.flow.modified') return `Thain flow ${event.subject} ${status}`;

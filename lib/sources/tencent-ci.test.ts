@@ -332,11 +332,11 @@ const WHOLE: Record<string, unknown> = {
     "region": "ap-chongqing",
     "cosHeaders": [{"key":"x-cos-meta-id","value":"666666"}],
     "moderation": {
-      "result": "0",
+      "result": 0,
       "verdict": "normal",
       "label": "Normal",
-      "forbidState": "0",
-      "categories": [{"name":"porn","hitFlag":"0","score":"0"},{"name":"ads","hitFlag":"0","score":"0"}],
+      "forbidState": 0,
+      "categories": [{"name":"porn","hitFlag": 0,"score": 0},{"name":"ads","hitFlag": 0,"score": 0}],
     },
     "detail": {
       "PageCount": "1",
@@ -392,18 +392,18 @@ const WHOLE: Record<string, unknown> = {
     "region": "ap-guangzhou",
     "cosHeaders": [{"key":"x-cos-meta-user","value":"u-1024"},{"key":"Content-Type","value":"image/jpeg"}],
     "moderation": {
-      "result": "1",
+      "result": 1,
       "verdict": "sensitive",
       "label": "Porn",
       "subLabel": "SexBehavior",
       "category": "Porn",
-      "score": "98",
-      "forbidState": "1",
+      "score": 98,
+      "forbidState": 1,
       "categories": [
         {
           "name": "porn",
-          "hitFlag": "1",
-          "score": "98",
+          "hitFlag": 1,
+          "score": 98,
           "label": "Porn",
           "subLabel": "SexBehavior",
           "detail": {
@@ -416,9 +416,9 @@ const WHOLE: Record<string, unknown> = {
             ],
           },
         },
-        {"name":"terrorism","hitFlag":"0","score":"0"},
-        {"name":"politics","hitFlag":"0","score":"0"},
-        {"name":"ads","hitFlag":"0","score":"3"},
+        {"name":"terrorism","hitFlag": 0,"score": 0},
+        {"name":"politics","hitFlag": 0,"score": 0},
+        {"name":"ads","hitFlag": 0,"score": 3},
       ],
     },
   },
@@ -436,10 +436,10 @@ const WHOLE: Record<string, unknown> = {
     "dataId": "room-9",
     "cosHeaders": [],
     "moderation": {
-      "result": "1",
+      "result": 1,
       "verdict": "sensitive",
       "label": "Porn",
-      "categories": [{"name":"porn","hitFlag":"1","score":"93","label":"Porn","count":"1"}],
+      "categories": [{"name":"porn","hitFlag": 1,"score": 93,"label":"Porn","count": 1}],
     },
     "detail": {
       "Type": "live",
@@ -468,10 +468,10 @@ const WHOLE: Record<string, unknown> = {
     "url": "test_url",
     "cosHeaders": [{"key":"x-cos-meta-xx","value":"xx"}],
     "moderation": {
-      "result": "0",
+      "result": 0,
       "verdict": "normal",
-      "forbidState": "0",
-      "categories": [{"name":"porn","hitFlag":"0","label":"","count":"0"}],
+      "forbidState": 0,
+      "categories": [{"name":"porn","hitFlag": 0,"label":"","count": 0}],
     },
   },
   'ci-tts-workflow-json': {
@@ -607,7 +607,7 @@ const WHOLE: Record<string, unknown> = {
     "form": "simple",
     "jobId": "av1",
     "cosHeaders": [],
-    "moderation": {"result":"0","verdict":"normal","categories":[]},
+    "moderation": {"result": 0,"verdict":"normal","categories":[]},
   },
   'min-tts-operation-input-cosheaders-json': {
     "status": "succeeded",
@@ -809,19 +809,19 @@ describe('tencent-ci content moderation', () => {
     for (const kind of ['image-detail', 'video-detail', 'audio-detail', 'text-detail', 'document-detail', 'html', 'live-auditing']) {
       const { data } = await eventOf(`ci-moderation-${kind}-json`);
       const { categories, ...verdict } = v.parse(
-        v.object({ moderation: v.looseObject({ categories: v.array(v.looseObject({ name: v.string(), hitFlag: v.optional(v.string()) })) }) }),
+        v.object({ moderation: v.looseObject({ categories: v.array(v.looseObject({ name: v.string(), hitFlag: v.optional(v.number()) })) }) }),
         data,
       ).moderation;
       verdicts.push([kind, data.eventName, verdict, categories.map((c) => `${c.name}:${c.hitFlag}`)]);
     }
     expect(verdicts).toEqual([
-      ['image-detail', 'ReviewImage', { result: '1', verdict: 'sensitive', label: 'Porn', subLabel: 'SexBehavior', category: 'Porn', score: '98', forbidState: '1' }, ['porn:1', 'terrorism:0', 'politics:0', 'ads:0']],
-      ['video-detail', 'ReviewVideo', { result: '2', verdict: 'suspicious', label: 'Ads', forbidState: '0' }, ['porn:0', 'ads:2']],
-      ['audio-detail', 'ReviewAudio', { result: '0', verdict: 'normal', label: 'Normal', forbidState: '0' }, ['porn:0', 'ads:0']],
-      ['text-detail', 'ReviewText', { result: '1', verdict: 'sensitive', label: 'Abuse', score: '91', forbidState: '0' }, ['abuse:1', 'porn:0']],
-      ['document-detail', 'ReviewDocument', { result: '1', verdict: 'sensitive', label: 'Ads', forbidState: '0' }, ['porn:0', 'ads:1']],
-      ['html', 'ReviewHtml', { result: '0', verdict: 'normal', label: 'Normal', forbidState: '0' }, ['porn:0', 'ads:0']],
-      ['live-auditing', 'ReviewVideo', { result: '1', verdict: 'sensitive', label: 'Porn' }, ['porn:1']],
+      ['image-detail', 'ReviewImage', { result: 1, verdict: 'sensitive', label: 'Porn', subLabel: 'SexBehavior', category: 'Porn', score: 98, forbidState: 1 }, ['porn:1', 'terrorism:0', 'politics:0', 'ads:0']],
+      ['video-detail', 'ReviewVideo', { result: 2, verdict: 'suspicious', label: 'Ads', forbidState: 0 }, ['porn:0', 'ads:2']],
+      ['audio-detail', 'ReviewAudio', { result: 0, verdict: 'normal', label: 'Normal', forbidState: 0 }, ['porn:0', 'ads:0']],
+      ['text-detail', 'ReviewText', { result: 1, verdict: 'sensitive', label: 'Abuse', score: 91, forbidState: 0 }, ['abuse:1', 'porn:0']],
+      ['document-detail', 'ReviewDocument', { result: 1, verdict: 'sensitive', label: 'Ads', forbidState: 0 }, ['porn:0', 'ads:1']],
+      ['html', 'ReviewHtml', { result: 0, verdict: 'normal', label: 'Normal', forbidState: 0 }, ['porn:0', 'ads:0']],
+      ['live-auditing', 'ReviewVideo', { result: 1, verdict: 'sensitive', label: 'Porn' }, ['porn:1']],
     ]);
   });
 
@@ -847,7 +847,7 @@ describe('tencent-ci content moderation', () => {
         form: 'simple',
         dataId: 'clip-78',
         cosHeaders: [{ key: 'x-cos-meta-user', value: 'u-2048' }],
-        moderation: { result: '1', verdict: 'sensitive', forbidState: '1', categories: [{ name: 'porn', hitFlag: '1', label: 'Porn', count: '3' }, { name: 'ads', hitFlag: '0' }] },
+        moderation: { result: 1, verdict: 'sensitive', forbidState: 1, categories: [{ name: 'porn', hitFlag: 1, label: 'Porn', count: 3 }, { name: 'ads', hitFlag: 0 }] },
       },
     });
     const failed = await eventOf('ci-moderation-image-simple-failed-json');

@@ -26,18 +26,27 @@ function verdictOf(result: string | undefined): Verdict {
   return (result !== undefined && Object.hasOwn(VERDICTS, result) && VERDICTS[result]) || 'unknown';
 }
 
+/**
+ * A number CI sends as a number in moderation JSON and as text in XML (a verdict, a score 0–100, a
+ * hit flag, a count): a number in the event, so that consumers compare `result === 1` whichever form
+ * came. Text that is not a decimal number is left out here (the body in `data.raw` keeps it).
+ */
+function numberOf(text: string | undefined): number | undefined {
+  return text !== undefined && /^-?\d{1,15}(\.\d{1,15})?$/.test(text) ? Number(text) : undefined;
+}
+
 /** One moderation category (porn, terrorism, politics, ads, ...): whether it hit, and how strongly. */
 export interface ModerationCategory {
   /** The category: CI's `PornInfo` / `porn_info` is `porn`. */
   readonly name: string;
   /** `HitFlag`: 0 not hit, 1 hit (sensitive), 2 suspicious (text). */
-  readonly hitFlag?: string | undefined;
+  readonly hitFlag?: number | undefined;
   /** `Score`, 0-100: how sure CI is. */
-  readonly score?: string | undefined;
+  readonly score?: number | undefined;
   readonly label?: string | undefined;
   readonly subLabel?: string | undefined;
   /** `Count`: how many snapshots or sections hit (video, audio, text). */
-  readonly count?: string | undefined;
+  readonly count?: number | undefined;
   /** The category's other nodes as received (`OcrResults`, `LibResults`, `Keywords`, ...). */
   readonly detail?: CiNode | undefined;
 }
@@ -73,11 +82,11 @@ function categoriesOf(node: CiNode | undefined, names: CategoryNames) {
       const { picked, rest: detail } = split(info, [f.hitFlag, f.score, f.label, f.subLabel, f.count]);
       categories.push({
         name: key.slice(0, -names.suffix.length).toLowerCase(),
-        hitFlag: asText(picked[f.hitFlag]),
-        score: asText(picked[f.score]),
+        hitFlag: numberOf(asText(picked[f.hitFlag])),
+        score: numberOf(asText(picked[f.score])),
         label: asText(picked[f.label]),
         subLabel: asText(picked[f.subLabel]),
-        count: asText(picked[f.count]),
+        count: numberOf(asText(picked[f.count])),
         detail,
       });
     } else {
@@ -163,13 +172,13 @@ function detailFields(job: v.InferOutput<typeof ModerationJobSchema>, node: CiNo
     region: job.Region,
     cosHeaders: cosHeadersOf(picked.CosHeaders),
     moderation: {
-      result,
+      result: numberOf(result),
       verdict: verdictOf(result),
       label: job.Label,
       subLabel: job.SubLabel,
       category: job.Category,
-      score: job.Score,
-      forbidState: job.ForbidState,
+      score: numberOf(job.Score),
+      forbidState: numberOf(job.ForbidState),
       categories: [...top.categories, ...labels.categories],
     },
     detail,
@@ -250,9 +259,9 @@ export function moderationSimpleDraft(tree: CiNode): EventDraft {
       dataId: data.data_id,
       cosHeaders: cosHeadersOf(picked.cos_headers),
       moderation: {
-        result: data.result,
+        result: numberOf(data.result),
         verdict: verdictOf(data.result),
-        forbidState: data.forbidden_status,
+        forbidState: numberOf(data.forbidden_status),
         categories,
       },
       detail: others ? Object.assign(newNode(), detail, others) : detail,
