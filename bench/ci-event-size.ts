@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fixtureEvents } from '../infra/schema/fixture-events.ts';
 import { decodeBody } from '../lib/decode/decode-body.ts';
 import { isTerminal } from '../lib/events/status.ts';
-import { tencentCi } from '../lib/sources/tencent-ci.ts';
+import { tencentCi } from '../lib/sources/tencent-ci/callback.ts';
 
 // How large a Tencent CI event is next to the callback it carries (issue 12: each subtree once; an
 // event holds the raw body plus its normalized form, so about 2x is the least it can be).

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
-import { bkJob } from '../sources/bk-job.ts';
+import { bkJob } from '../sources/bk-job/callback.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';

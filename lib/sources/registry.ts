@@ -1,8 +1,8 @@
 import type { SourceName } from '../events/cloud-event.ts';
-import { bkJob } from './bk-job.ts';
+import { bkJob } from './bk-job/callback.ts';
 import type { Source } from './source.ts';
-import { tencentCi } from './tencent-ci.ts';
-import { thain } from './thain.ts';
+import { tencentCi } from './tencent-ci/callback.ts';
+import { thain } from './thain/callback.ts';
 
 /**
  * Every source by name, for tools that handle all of them (replay, tests). Lambda entry points

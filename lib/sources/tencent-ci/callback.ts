@@ -1,16 +1,16 @@
 import * as v from 'valibot';
-import { decodeXml } from '../decode/xml.ts';
-import { InvalidPayloadError } from '../errors.ts';
-import { toUtcRfc3339 } from '../events/time.ts';
-import type { EventDraft, Route, Source } from './source.ts';
-import { singleRoute } from './source.ts';
-import { jobDraft, workflowDraft } from './tencent-ci/jobs.ts';
-import { isSimpleModeration, moderationDetailDraft, moderationSimpleDraft } from './tencent-ci/moderation.ts';
-import { ciStatus } from './tencent-ci/status.ts';
-import { type CiNode, Text, WHAT, asList, asNode, asText, parse, toCiTree } from './tencent-ci/tree.ts';
+import { decodeXml } from '../../decode/xml.ts';
+import { InvalidPayloadError } from '../../errors.ts';
+import { toUtcRfc3339 } from '../../events/time.ts';
+import type { EventDraft, Route, Source } from '../source.ts';
+import { singleRoute } from '../source.ts';
+import { jobDraft, workflowDraft } from './jobs.ts';
+import { isSimpleModeration, moderationDetailDraft, moderationSimpleDraft } from './moderation.ts';
+import { ciStatus } from './status.ts';
+import { type CiNode, Text, WHAT, asList, asNode, asText, parse, toCiTree } from './tree.ts';
 
-export { TENCENT_CI_STATUS } from './tencent-ci/status.ts';
-export { type CiNode, type CiValue, toCiTree } from './tencent-ci/tree.ts';
+export { TENCENT_CI_STATUS } from './status.ts';
+export { type CiNode, type CiValue, toCiTree } from './tree.ts';
 
 /**
  * An `EventName` this project does not know: accepted, never rejected, as `tencentci.event.unknown`

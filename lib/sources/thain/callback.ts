@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { type Status, mapStatus } from '../events/status.ts';
-import { type Route, type Source, defineRoute } from './source.ts';
+import { type Status, mapStatus } from '../../events/status.ts';
+import { type Route, type Source, defineRoute } from '../source.ts';
 
 /** The three Thain callback kinds, each registered on its own URL (contract §1). */
 export const THAIN_KINDS = ['flow', 'job', 'modify'] as const;

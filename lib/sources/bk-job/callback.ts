@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { type Status, mapStatus } from '../events/status.ts';
-import { type Source, defineRoute, singleRoute } from './source.ts';
+import { type Status, mapStatus } from '../../events/status.ts';
+import { type Source, defineRoute, singleRoute } from '../source.ts';
 
 /**
  * bk-job `RunStatusEnum` (protocols.md §1.3), the same for jobs and steps. Choices the contract
