@@ -60,7 +60,7 @@ function fixtureKind(fixture: HttpFixture): ThainKind {
 const validateData = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(
   v.parse(
     v.record(v.string(), v.unknown()),
-    JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'events', 'thain.schema.json'), 'utf8')),
+    JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'events', 'thain.schema.json'), 'utf8')),
   ),
 );
 
