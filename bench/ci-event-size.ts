@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fixtureEvents } from '../infra/schema/fixture-events.ts';
-import { decodeBody } from '../lib/decode/decode-body.ts';
-import { isTerminal } from '../lib/events/status.ts';
-import { tencentCi } from '../lib/sources/tencent-ci/callback.ts';
+import { sampleEvents } from '../infra/testing/sample-events.ts';
+import { rawBodyOf } from '../lib/decode/charset.ts';
+import { normalizeCallback } from '../lib/sources/source.ts';
+import { callbacks } from '../lib/sources/tencent-ci/callback.ts';
 
 // How large a Tencent CI event is next to the callback it carries (issue 12: each subtree once; an
 // event holds the raw body plus its normalized form, so about 2x is the least it can be).
@@ -25,28 +25,18 @@ interface Row {
 
 const bytes = (text: string) => Buffer.byteLength(text);
 
-/** The event's size as the handler builds it, without the queue's size limit. */
+/** The event's size as the handler builds it (decoding, normalizing, the envelope), without the queue's size limit. */
 function normalizeAlone(name: string, file: string): Row {
   const content = readFileSync(file);
   const split = content.indexOf('\n\n');
   const head = content.subarray(0, split).toString('utf8');
-  const body = content.subarray(split + 2).toString('utf8');
+  const bytes = content.subarray(split + 2);
   const contentType = /^content-type:\s*(.*)$/im.exec(head)?.[1] ?? '';
-  const draft = tencentCi
-    .route('/callbacks/tencent-ci')
-    .toDraft(decodeBody(body, tencentCi.decoders).value, { labels: {}, receivedAt: new Date(), raw: { contentType, body } });
-  const data = {
-    status: draft.status,
-    terminal: isTerminal(draft.status),
-    sourceStatus: draft.sourceStatus,
-    message: draft.message,
-    labels: {},
-    steps: draft.steps,
-    ...draft.extra,
-    raw: { contentType, body },
-  };
-  const event = JSON.stringify({ specversion: '1.0', id: '0'.repeat(32), source: 'tencent-ci', type: draft.type, subject: draft.subject, time: draft.time, datacontenttype: 'application/json', data });
-  return row(name, body, event, JSON.stringify(data.raw));
+  const raw = rawBodyOf(bytes, contentType);
+  const route = callbacks.route('/');
+  if (!route) throw new Error('tencent-ci serves every path');
+  const event = normalizeCallback(callbacks, route, bytes, contentType, { labels: {}, receivedAt: new Date(), raw });
+  return row(name, raw.body, JSON.stringify(event), JSON.stringify(raw));
 }
 
 function row(name: string, body: string, event: string, rawJson: string): Row {
@@ -57,9 +47,9 @@ function row(name: string, body: string, event: string, rawJson: string): Row {
 const [file] = process.argv.slice(2);
 const rows = file
   ? [normalizeAlone(file, file)]
-  : (await fixtureEvents())
+  : (await sampleEvents())
       .filter((e) => e.source === 'tencent-ci')
-      .map((e) => row(e.fixture, e.event.data.raw.body, e.body, JSON.stringify(e.event.data.raw)))
+      .map((e) => row(e.sample, e.event.data.raw.body, e.body, JSON.stringify(e.event.data.raw)))
       .sort((a, b) => b.raw - a.raw);
 process.stdout.write('sample                                          raw B   event B  event/raw  normalized/raw\n');
 for (const r of rows) {

@@ -87,7 +87,7 @@ export async function measureCpu(
   for (const target of targets) {
     const handler = instantHandler(target);
     for (const { fixture, path } of target.accepted) {
-      const event = fixtureEvent(fixture, path);
+      const event = fixtureEvent(fixture);
       const text = fixture.body.toString('utf8');
       const format = sniffFormat(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) ?? 'form';
       const floor = floorOf(text, format);

@@ -6,17 +6,16 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SOURCE_NAMES } from '../lib/events/cloud-event.ts';
-import { createCallbackHandler } from '../lib/http/callback-handler.ts';
-import { MAX_MESSAGE_BYTES, MESSAGE_MARGIN_BYTES, messageSize } from '../lib/queue/send-event.ts';
-import { SOURCES } from '../lib/sources/registry.ts';
-import { fixturePath } from '../infra/schema/fixture-events.ts';
-import { createHttpEvent } from '../infra/local/http-event.ts';
 import { SERVICE_DIR } from '../infra/local/service-config.ts';
 import { loadFixture } from '../infra/testing/fixtures.ts';
+import { handle, sampleRequest } from '../infra/testing/sample-events.ts';
+import { MAX_MESSAGE_BYTES, MESSAGE_MARGIN_BYTES, messageSize } from '../lib/queue/send-event.ts';
+import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
+import { SOURCE_NAMES } from '../lib/sources/registry.ts';
 
 process.env.LOG_LEVEL ??= 'silent';
 for (const source of SOURCE_NAMES) {
+  const callbacks = await loadCallbacks(source);
   const dir = join(SERVICE_DIR, 'events', source);
   const names = [
     ...readdirSync(dir).filter((f) => f.endsWith('.http') && !f.includes('invalid')),
@@ -24,20 +23,13 @@ for (const source of SOURCE_NAMES) {
   ].sort();
   for (const name of names) {
     const fixture = loadFixture(source, name);
-    let sent = '';
-    const handler = createCallbackHandler(SOURCES[source], {
-      queue: { send: async (_event, body) => void (sent = body) },
-      quarantine: false,
-      spool: false,
-      access: false,
-    });
-    const path = fixture.path === '/' ? fixturePath(source, fixture.name) : fixture.path;
-    const response = await handler(createHttpEvent({ path, query: fixture.query, body: fixture.body, contentType: fixture.contentType }));
+    const handled = await handle(callbacks, sampleRequest(fixture));
+    const sent = handled.body ?? '';
     const size = Buffer.byteLength(sent);
     const travels =
       messageSize({ body: sent, attributes: { source: 'x', type: 'x', status: 'x' } }) > MAX_MESSAGE_BYTES - MESSAGE_MARGIN_BYTES ? 'dataref' : 'inline';
     console.log(
-      `${source}/${fixture.name}: ${response.statusCode}; raw ${fixture.body.length} B, event ${size} B, ` +
+      `${source}/${fixture.name}: ${handled.status}; raw ${fixture.body.length} B, event ${size} B, ` +
         `${(size / fixture.body.length).toFixed(2)}x, ${travels}`,
     );
   }

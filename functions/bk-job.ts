@@ -1,4 +1,4 @@
 import { initCallbackHandler } from '../lib/http/init-handler.ts';
-import { bkJob } from '../lib/sources/bk-job/callback.ts';
+import { callbacks } from '../lib/sources/bk-job/callback.ts';
 
-export const handler = await initCallbackHandler(bkJob);
+export const handler = await initCallbackHandler(callbacks);

@@ -1,4 +1,4 @@
 import { initCallbackHandler } from '../lib/http/init-handler.ts';
-import { tencentCi } from '../lib/sources/tencent-ci/callback.ts';
+import { callbacks } from '../lib/sources/tencent-ci/callback.ts';
 
-export const handler = await initCallbackHandler(tencentCi);
+export const handler = await initCallbackHandler(callbacks);

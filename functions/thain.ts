@@ -1,4 +1,4 @@
 import { initCallbackHandler } from '../lib/http/init-handler.ts';
-import { thain } from '../lib/sources/thain/callback.ts';
+import { callbacks } from '../lib/sources/thain/callback.ts';
 
-export const handler = await initCallbackHandler(thain);
+export const handler = await initCallbackHandler(callbacks);

@@ -5,8 +5,9 @@ import { InvalidPayloadError } from '../lib/errors.ts';
 import { createCallbackHandler } from '../lib/http/callback-handler.ts';
 import { QuarantineRecordSchema, createSqsQuarantine } from '../lib/queue/quarantine.ts';
 import { createSqsQueue } from '../lib/queue/send-event.ts';
-import { SOURCES } from '../lib/sources/registry.ts';
-import type { Source } from '../lib/sources/source.ts';
+import { callbacks as bkJob } from '../lib/sources/bk-job/callback.ts';
+import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
+import type { Callbacks } from '../lib/sources/source.ts';
 import { createHttpEvent } from './local/http-event.ts';
 import { replayQuarantine } from './replay.ts';
 import { startTestS3 } from './testing/s3.ts';
@@ -24,15 +25,15 @@ beforeAll(async () => {
 afterAll(() => sqs.close());
 
 /** bk-job as an older release shipped it: it did not know the doc-only `step_instance_list`. */
-const oldBkJob: Source = {
-  ...SOURCES['bk-job'],
+const oldBkJob: Callbacks = {
+  ...bkJob,
   route: (path) => {
-    const route = SOURCES['bk-job'].route(path);
+    const route = bkJob.route(path);
     return (
       route && {
         toDraft(decoded, context) {
           if (typeof decoded === 'object' && decoded !== null && 'step_instance_list' in decoded) {
-            throw new InvalidPayloadError('bk-job callback is not valid', ['step_instance_list: unknown key']);
+            throw new InvalidPayloadError('bk-job callback', [{ path: 'step_instance_list', message: 'unknown key', field: 'step_instance_list' }]);
           }
           return route.toDraft(decoded, context);
         },
@@ -80,7 +81,7 @@ describe('quarantine and replay', () => {
     await handler(createHttpEvent({ body: '{"job_instance_id":"x"}', path: '/callbacks/bk-job' }));
 
     // Before the fix: the old code still rejects both.
-    const before = await replayQuarantine({ client: sqs.client, quarantineUrl, eventsUrl, sources: { ...SOURCES, 'bk-job': oldBkJob } });
+    const before = await replayQuarantine({ client: sqs.client, quarantineUrl, eventsUrl, callbacksOf: (source) => (source === 'bk-job' ? Promise.resolve(oldBkJob) : loadCallbacks(source)) });
     expect(before.replayed).toBe(0);
     expect(before.failing).toHaveLength(2);
 
@@ -100,7 +101,7 @@ describe('quarantine and replay', () => {
   });
 
   it('answers 503 when the callback cannot be quarantined either', async () => {
-    const handler = createCallbackHandler(SOURCES['bk-job'], {
+    const handler = createCallbackHandler(bkJob, {
       queue: createSqsQueue({ queueUrl: eventsUrl, client: sqs.client }),
       quarantine: createSqsQuarantine({ queueUrl: `${sqs.endpoint}/123456789012/missing`, client: sqs.client }),
       access: false,
@@ -110,7 +111,7 @@ describe('quarantine and replay', () => {
   });
 
   it('does not quarantine a request that fails its token check', async () => {
-    const handler = createCallbackHandler(SOURCES['bk-job'], {
+    const handler = createCallbackHandler(bkJob, {
       queue: createSqsQueue({ queueUrl: eventsUrl, client: sqs.client }),
       quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client: sqs.client }),
       access: accessPolicy(['a-token-of-sixteen-chars']),

@@ -10,9 +10,8 @@ import { createCallbackHandler } from '../lib/http/callback-handler.ts';
 import { type ObjectReader, QuarantineRecordSchema, objectReaderFor, quarantinedBytes } from '../lib/queue/quarantine.ts';
 import { type EventQueue, createSqsClient, createSqsQueue } from '../lib/queue/send-event.ts';
 import { type PayloadBucket, createPayloadBucket, createS3Client } from '../lib/store/payload-bucket.ts';
-import type { SourceName } from '../lib/events/cloud-event.ts';
-import type { Source } from '../lib/sources/source.ts';
-import { SOURCES } from '../lib/sources/registry.ts';
+import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
+import type { Callbacks } from '../lib/sources/source.ts';
 import { createHttpEvent } from './local/http-event.ts';
 import { DEFAULT_S3_PORT, DEFAULT_SQS_PORT, localBucketName } from './local/local-run.ts';
 import { loadServiceConfig } from './local/service-config.ts';
@@ -37,8 +36,8 @@ export interface ReplayOptions {
   readonly bucket?: PayloadBucket | undefined;
   /** Only report what would pass; change nothing. */
   readonly dryRun?: boolean;
-  /** The code to run them through; defaults to the current sources. */
-  readonly sources?: Readonly<Record<SourceName, Source>>;
+  /** The code to run a sender's callbacks through; defaults to its current parsers (`lib/sources/<name>/callback.ts`). */
+  readonly callbacksOf?: (source: string) => Promise<Callbacks>;
 }
 
 /**
@@ -68,7 +67,7 @@ export async function replayQuarantine(options: ReplayOptions): Promise<ReplaySu
     );
     if (Messages.length === 0) break;
     for (const message of Messages) {
-      const outcome = await replayOne(message, options.dryRun ? discard : events, options.sources ?? SOURCES, read);
+      const outcome = await replayOne(message, options.dryRun ? discard : events, options.callbacksOf ?? loadCallbacks, read);
       if (outcome.status === 200) replayed++;
       else failing.push({ messageId: message.MessageId ?? '', ...outcome });
       if (outcome.status === 200 && !options.dryRun) {
@@ -89,7 +88,7 @@ export async function replayQuarantine(options: ReplayOptions): Promise<ReplaySu
 async function replayOne(
   message: Message,
   queue: EventQueue,
-  sources: Readonly<Record<SourceName, Source>>,
+  callbacksOf: (source: string) => Promise<Callbacks>,
   read: ObjectReader,
 ): Promise<{ status: number; error: string }> {
   let json: unknown;
@@ -107,7 +106,13 @@ async function replayOne(
   } catch (error) {
     return { status: 0, error: `body not readable: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const handler = createCallbackHandler(sources[record.source], {
+  let callbacks: Callbacks;
+  try {
+    callbacks = await callbacksOf(record.source);
+  } catch (error) {
+    return { status: 0, error: `no parsers for ${record.source}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const handler = createCallbackHandler(callbacks, {
     queue,
     quarantine: false,
     spool: false,

@@ -72,27 +72,54 @@ export function clip(text: string): string {
 }
 
 /**
- * 422: decoded, but not the shape this route takes. `issues` are `path: problem` lines for the
- * caller, at most {@link ISSUE_LIMITS}.maxIssues of them, each clipped; `issueCount` is how many
- * problems there were in all, or undefined when validation stopped at the first (a large body, see
- * `defineRoute`). `fields` are the same paths with only schema-declared keys and indexes (any other
- * key is `*`), for the log, which must not carry what the sender wrote.
+ * One thing wrong with a decoded payload: where (`path`, dot-separated keys and indexes as the
+ * sender wrote them, `(body)` for the whole body) and what (`message`). `field` is the same place
+ * with only schema-declared keys and indexes (any other key `*`), for the log, which must not carry
+ * what the sender wrote. Issues stay structured until an answer, a record or a log line needs text.
+ */
+export interface PayloadIssue {
+  readonly path: string;
+  readonly message: string;
+  readonly field: string;
+}
+
+/** An issue of the whole body (`(body)`), e.g. a body that is not an object. */
+export function bodyIssue(message: string): PayloadIssue {
+  return { path: '(body)', message, field: '(body)' };
+}
+
+/** An issue as a person reads it, in the 422 answer and the quarantine record: `path: problem`, clipped. */
+export function issueLine(issue: PayloadIssue): string {
+  return clip(`${issue.path}: ${issue.message}`);
+}
+
+/**
+ * 422: decoded, but not the shape this route takes. Holds the first {@link ISSUE_LIMITS}.maxIssues
+ * issues; `issueCount` is how many there were in all, or undefined when validation stopped at the
+ * first (a large body, see `defineRoute`). The message names the payload and its first three issues.
  */
 export class InvalidPayloadError extends CallbackError {
   override name = 'InvalidPayloadError';
-  readonly issues: readonly string[];
-  readonly fields: readonly string[];
+  readonly issues: readonly PayloadIssue[];
   readonly issueCount: number | undefined;
+  /**
+   * @param what names the payload (`bk-job callback`)
+   * @param issues the issues, or the first of them
+   * @param options `total`: how many there were when `issues` holds only the first; `complete:
+   *   false` when validation stopped at the first issues (then none is counted)
+   */
   constructor(
-    message: string,
-    issues: readonly string[],
-    options: { readonly fields?: readonly string[]; readonly issueCount?: number | 'not counted' } = {},
+    what: string,
+    issues: readonly PayloadIssue[],
+    options: { readonly total?: number; readonly complete?: boolean } = {},
   ) {
-    super(422, clip(message));
-    this.issues = issues.slice(0, ISSUE_LIMITS.maxIssues).map(clip);
-    this.fields = (options.fields ?? ['(body)']).slice(0, ISSUE_LIMITS.maxIssues);
-    const count = options.issueCount ?? issues.length;
-    this.issueCount = count === 'not counted' ? undefined : count;
+    const total = options.total ?? issues.length;
+    const complete = options.complete ?? true;
+    const shown = issues.slice(0, 3).map((issue) => `${issue.path}: ${issue.message}`);
+    const more = total > 3 || !complete ? '; …' : '';
+    super(422, clip(`${what} is not valid: ${shown.join('; ')}${more}`));
+    this.issues = issues.slice(0, ISSUE_LIMITS.maxIssues);
+    this.issueCount = complete ? total : undefined;
   }
 }
 

@@ -4,20 +4,19 @@
 import { cpus } from 'node:os';
 import { createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { createSqsClient, createSqsQueue } from '../../lib/queue/send-event.ts';
-import { SOURCES } from '../../lib/sources/registry.ts';
-import type { SourceName } from '../../lib/events/cloud-event.ts';
+import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
 import { createHttpEvent } from '../local/http-event.ts';
-import { loadFixture } from '../testing/fixtures.ts';
+import { ROUTE_CALLBACKS, validSamples } from '../testing/route-callbacks.ts';
 import { startTestSqs } from '../testing/sqs.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 2000);
 const WARMUP = 200;
-const CASES: ReadonlyArray<{ source: SourceName; fixture: string; path: string }> = [
-  { source: 'bk-job', fixture: 'bkjob-json-failed', path: '/callbacks/bk-job' },
-  { source: 'tencent-ci', fixture: 'ci-workflowfinish-xml', path: '/callbacks/tencent-ci' },
-  { source: 'tencent-ci', fixture: 'ci-translation-json', path: '/callbacks/tencent-ci' },
-  { source: 'thain', fixture: 'thain-flow-error-stacktrace', path: '/callbacks/thain/flow' },
-];
+/** Per route of every sender, its largest valid sample: the dearest callback it takes. */
+const CASES = ROUTE_CALLBACKS.map((route) => {
+  const samples = validSamples(route.source).filter((sample) => sample.path === route.path);
+  const largest = samples.reduce((a, b) => (b.body.length > a.body.length ? b : a), route.sample);
+  return { ...route, sample: largest };
+});
 
 process.env.LOG_LEVEL = 'silent';
 const sqs = await startTestSqs(['events']);
@@ -36,9 +35,9 @@ const sqsQueue = createSqsQueue({ queueUrl, client });
 const memoryQueue = { send: async () => undefined };
 const runs = [['local SQS', sqsQueue], ['in-memory', memoryQueue]] as const;
 for (const [queueName, queue] of runs) {
-  for (const { source, fixture, path } of CASES) {
-    const handler = createCallbackHandler(SOURCES[source], { queue, quarantine: false, access: false });
-    const { body, contentType } = loadFixture(source, fixture);
+  for (const { source, sample, path } of CASES) {
+    const handler = createCallbackHandler(await loadCallbacks(source), { queue, quarantine: false, access: false });
+    const { body, contentType, name: fixture } = sample;
     const times: number[] = [];
     for (let round = 0; round < WARMUP + ROUNDS; round++) {
       const event = createHttpEvent({ body: body.toString('utf8'), contentType, path, query: `job=etl-load&n=${round}` });

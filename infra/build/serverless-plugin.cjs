@@ -24,6 +24,10 @@ class EsbuildBundles {
     this.serverless = serverless;
     this.options = options;
     this.log = log;
+    // `sender: <name>` on a function: it takes that registered sender's callbacks.
+    serverless.configSchemaHandler?.defineFunctionProperties('aws', {
+      properties: { sender: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' } },
+    });
     this.configurationVariablesSources = {
       retentionDays: { resolve: ({ address }) => ({ value: retentionDays(address) }) },
     };

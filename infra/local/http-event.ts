@@ -73,3 +73,22 @@ export function createHttpEvent(options: HttpEventOptions = {}): APIGatewayProxy
   }
   return event;
 }
+
+/** Content types a function URL or the HTTP API hands over as text; anything else arrives base64-encoded. */
+export const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether a front door hands a body over as text: a text Content-Type, and bytes that are UTF-8.
+ * Other bytes go base64-encoded, so the handler sees them exactly (AWS does not document what its
+ * front doors make of non-UTF-8 bytes under a text Content-Type; the handler keeps what it is given).
+ */
+export function handsOverAsText(body: Uint8Array, contentType: string): boolean {
+  if (!TEXT_TYPES.test(contentType)) return false;
+  try {
+    strictUtf8.decode(body);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,15 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { MAX_LOG_LINE_BYTES, setLogWriter } from '../../lib/http/log.ts';
+import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { loadFixture, loadFixtures } from '../testing/fixtures.ts';
+import { validSamples } from '../testing/route-callbacks.ts';
 import { startTestS3 } from '../testing/s3.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
 import { readEventRecord } from '../../lib/consumer/parse-record.ts';
 import { rawBytes } from '../../lib/events/cloud-event.ts';
 import { toSqsRecord } from '../testing/sqs.ts';
 import { receiveAll as receiveMessages, startTestSqs, testSqsClient } from '../testing/sqs.ts';
-import { SOURCES } from '../../lib/sources/registry.ts';
-import type { Source } from '../../lib/sources/source.ts';
+import { callbacks as bkJob } from '../../lib/sources/bk-job/callback.ts';
+import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
+import type { Callbacks } from '../../lib/sources/source.ts';
 import { replayQuarantine } from '../replay.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
 
@@ -37,16 +40,12 @@ describe('npm start: HTTP to the queue', () => {
     expect(run.routes.some((route) => route.startsWith('POST /url/bkJob/'))).toBe(true);
   });
 
-  /** The route a fixture is posted to: Thain's kind is in its name (`thain-job-…`). */
-  const routeOf = (source: string, name: string) =>
-    source === 'thain' ? `/callbacks/thain/${name.split('-').find((part) => ['flow', 'job', 'modify'].includes(part))}` : `/callbacks/${source}`;
-
-  it.each(['bk-job', 'tencent-ci', 'thain'])('turns every valid %s fixture into exactly one event on the queue', async (source) => {
-    const fixtures = loadFixtures(source).filter((fixture) => !fixture.name.includes('invalid'));
+  it.each(SOURCE_NAMES)('turns every valid %s sample, posted to its own route, into exactly one event on the queue', async (source) => {
+    const fixtures = validSamples(source);
     printed.length = 0;
     const ids: string[] = [];
     for (const fixture of fixtures) {
-      const response = await fetch(`${run.url}${routeOf(source, fixture.name)}?team=infra`, {
+      const response = await fetch(`${run.url}${fixture.path}?team=infra`, {
         method: 'POST',
         headers: { 'content-type': fixture.contentType },
         body: fixture.body,
@@ -62,9 +61,9 @@ describe('npm start: HTTP to the queue', () => {
     expect(printed).toHaveLength(fixtures.length);
   });
 
-  it('answers every invalid Thain fixture with a 4xx and enqueues nothing', async () => {
-    for (const fixture of loadFixtures('thain').filter((f) => f.name.includes('invalid'))) {
-      const response = await fetch(`${run.url}${routeOf('thain', fixture.name)}`, {
+  it('answers every invalid sample with a 4xx and enqueues nothing', async () => {
+    for (const fixture of SOURCE_NAMES.flatMap((source) => loadFixtures(source)).filter((f) => f.name.includes('-invalid-'))) {
+      const response = await fetch(`${run.url}${fixture.path}?${fixture.query}`, {
         method: 'POST',
         headers: { 'content-type': fixture.contentType },
         body: fixture.body,
@@ -121,14 +120,19 @@ describe('npm start: HTTP to the queue', () => {
       const before = await replayQuarantine({ client, quarantineUrl, eventsUrl });
       expect([before.replayed, before.failing.length]).toEqual([0, 1]);
       // A fix that reads the id's digits: now it becomes an event with its labels.
-      const fixed: Source = {
-        ...SOURCES['bk-job'],
+      const fixed: Callbacks = {
+        ...bkJob,
         route: (path) => {
-          const route = SOURCES['bk-job'].route(path);
+          const route = bkJob.route(path);
           return route && { toDraft: (decoded, context) => route.toDraft(JSON.parse(JSON.stringify(decoded).replace('"77x"', '77')), context) };
         },
       };
-      const after = await replayQuarantine({ client, quarantineUrl, eventsUrl, sources: { ...SOURCES, 'bk-job': fixed } });
+      const after = await replayQuarantine({
+        client,
+        quarantineUrl,
+        eventsUrl,
+        callbacksOf: (source) => (source === 'bk-job' ? Promise.resolve(fixed) : loadCallbacks(source)),
+      });
       expect([after.replayed, after.failing.length]).toEqual([1, 0]);
       const [event] = (await receiveAll()).map((b) => JSON.parse(b));
       expect(event).toMatchObject({ subject: '77', data: { labels: { team: 'ops' }, raw: { body } } });

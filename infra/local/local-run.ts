@@ -7,7 +7,7 @@ import { quarantineFromEnvironment } from '../../lib/queue/quarantine.ts';
 import { queueFromEnvironment } from '../../lib/queue/send-event.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
 import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
-import { createHttpEvent } from './http-event.ts';
+import { createHttpEvent, handsOverAsText } from './http-event.ts';
 import { type LocalS3, startLocalS3 } from './s3-server.ts';
 import { type ServiceConfig, type ServiceFunction, SERVICE_DIR, loadServiceConfig } from './service-config.ts';
 
@@ -290,25 +290,6 @@ function createRouter(functions: readonly ServiceFunction[]): (path: string) => 
     }
     return undefined;
   };
-}
-
-/** Content types a function URL hands over as text; anything else arrives base64-encoded. */
-const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))/i;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Whether the local run hands a body over as text: a text Content-Type, and bytes that are UTF-8.
- * Other bytes go base64-encoded, so the handler sees them exactly (AWS does not document what its
- * front doors make of non-UTF-8 bytes under a text Content-Type; the handler keeps what it is given).
- */
-function handsOverAsText(body: Buffer, contentType: string): boolean {
-  if (!TEXT_TYPES.test(contentType)) return false;
-  try {
-    strictUtf8.decode(body);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function serve(

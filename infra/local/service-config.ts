@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { SENDERS, type SourceName } from '../../lib/sources/registry.ts';
 
 /** An HTTP API route of a function, as `serverless.yml` declares it. */
 export interface HttpRoute {
@@ -20,6 +21,8 @@ export interface ServiceFunction {
   readonly routes: readonly HttpRoute[];
   /** Whether the function has a Lambda function URL. */
   readonly url: boolean;
+  /** The sender whose callbacks it takes (its `sender:` property), for a callback function. */
+  readonly sender?: string;
 }
 
 /** An SQS queue declared under `resources.Resources`. */
@@ -93,6 +96,7 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
         export: spec.handler.slice(dot + 1),
         routes,
         url: Boolean(spec.url),
+        ...(typeof spec.sender === 'string' && { sender: spec.sender }),
       };
     },
   );
@@ -159,4 +163,44 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
     if (buckets.some((b) => b.logicalId === ref)) bucketVariables[variable] = ref;
   }
   return { service, functions, queues, buckets, queueVariables, bucketVariables };
+}
+
+/** One route of a sender as deployed: the sender, the route's name, its function and its HTTP API path. */
+export interface CallbackRoute {
+  readonly source: SourceName;
+  /** The route's name in the sender's descriptor (`flow`). */
+  readonly route: string;
+  /** The function that serves it (`thain`). */
+  readonly function: string;
+  /** The HTTP API path a sender posts to (`/callbacks/thain/flow`). */
+  readonly path: string;
+}
+
+/**
+ * Every route of every registered sender, with the function `serverless.yml` serves it from (the one
+ * whose `sender:` names it) and its HTTP API path: the function's route, whose `{param}` (when the
+ * sender has several routes) is the route's name. Throws when a sender has no function, or a
+ * function names no registered sender: the two lists must agree.
+ */
+export function callbackRoutes(config: ServiceConfig = loadServiceConfig()): CallbackRoute[] {
+  for (const fn of config.functions) {
+    if (fn.sender !== undefined && !SENDERS.some((sender) => sender.name === fn.sender)) {
+      throw new Error(`serverless.yml: function ${fn.name} names sender ${fn.sender}, which lib/sources/registry.ts does not list`);
+    }
+  }
+  return SENDERS.flatMap((sender) => {
+    const fns = config.functions.filter((candidate) => candidate.sender === sender.name);
+    const [fn] = fns;
+    if (!fn || fns.length > 1) {
+      throw new Error(`serverless.yml: sender ${sender.name} needs exactly one function with \`sender: ${sender.name}\` (found ${fns.length})`);
+    }
+    const [httpRoute] = fn.routes;
+    const names = Object.keys(sender.routes);
+    return names.map((route): CallbackRoute => ({
+      source: sender.name,
+      route,
+      function: fn.name,
+      path: httpRoute ? (names.length > 1 ? httpRoute.path.replace(/\{[^}/]+\}/, route) : httpRoute.path) : `/${route}`,
+    }));
+  });
 }

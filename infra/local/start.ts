@@ -1,5 +1,5 @@
 import { ConfigError, type LocalRunSettings, readLocalRunSettings } from '../../lib/config/settings.ts';
-import { SOURCE_NAMES } from '../../lib/events/cloud-event.ts';
+import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { setLogWriter } from '../../lib/http/log.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 

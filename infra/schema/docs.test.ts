@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_DIR } from '../local/service-config.ts';
-import { fixtureEvents } from './fixture-events.ts';
+import { sampleEvents } from '../testing/sample-events.ts';
 
 // The example events in docs/consumers.md are what the handler really sends for the fixture and
 // query named above each (`<!-- example: <source>/<fixture>?<query> -->`), received at a fixed time.
@@ -20,8 +20,8 @@ describe('docs/consumers.md', () => {
   it.each(examples.map((example) => [`${example.source}/${example.fixture}`, example] as const))(
     '%s is the event the handler sends',
     async (_name, example) => {
-      const events = await fixtureEvents({ query: example.query, now: RECEIVED_AT });
-      const produced = events.find((event) => event.source === example.source && event.fixture === example.fixture);
+      const events = await sampleEvents({ query: example.query, now: RECEIVED_AT });
+      const produced = events.find((event) => event.source === example.source && event.sample === example.fixture);
       expect(JSON.parse(example.json)).toEqual(produced?.event);
     },
   );

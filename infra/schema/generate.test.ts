@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { SERVICE_DIR } from '../local/service-config.ts';
-import { type FixtureEvent, fixtureEvents } from './fixture-events.ts';
+import { type SampleEvent, sampleEvents } from '../testing/sample-events.ts';
 import { EVENT_SCHEMA_FILE, eventSchemaText } from './generate.ts';
 
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8'));
@@ -12,14 +13,17 @@ const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileS
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats.default(ajv);
 const validateEvent = ajv.compile(readJson(EVENT_SCHEMA_FILE));
-const validateData = {
-  'tencent-ci': ajv.compile(readJson(join(SERVICE_DIR, 'events', 'tencent-ci.schema.json'))),
-  thain: ajv.compile(readJson(join(SERVICE_DIR, 'events', 'thain.schema.json'))),
-};
+/** The detailed data schema a sender ships beside its samples (`events/<name>.schema.json`), if any. */
+const validateData = new Map(
+  SOURCE_NAMES.flatMap((source) => {
+    const file = join(SERVICE_DIR, 'events', `${source}.schema.json`);
+    return existsSync(file) ? [[source, ajv.compile(readJson(file))] as const] : [];
+  }),
+);
 
-let events: FixtureEvent[];
+let events: SampleEvent[];
 beforeAll(async () => {
-  events = await fixtureEvents({ query: 'job=etl-load&team=infra' });
+  events = await sampleEvents({ query: 'job=etl-load&team=infra' });
 });
 
 describe('events/event.schema.json', () => {
@@ -27,22 +31,22 @@ describe('events/event.schema.json', () => {
     expect(readFileSync(EVENT_SCHEMA_FILE, 'utf8')).toBe(eventSchemaText());
   });
 
-  it('has fixtures of every source to check against', () => {
-    expect(new Set(events.map((e) => e.source))).toEqual(new Set(['bk-job', 'tencent-ci', 'thain']));
+  it('has samples of every sender to check against', () => {
+    expect(new Set(events.map((e) => e.source))).toEqual(new Set(SOURCE_NAMES));
   });
 
   it('accepts the event of every valid fixture, as the handler sends it', () => {
     const rejected = events.flatMap((e) =>
-      validateEvent(JSON.parse(e.body)) ? [] : [`${e.fixture}: ${ajv.errorsText(validateEvent.errors)}`],
+      validateEvent(JSON.parse(e.body)) ? [] : [`${e.sample}: ${ajv.errorsText(validateEvent.errors)}`],
     );
     expect(rejected).toEqual([]);
   });
 
-  it('agrees with the per-source data schemas (tencent-ci.schema.json, thain.schema.json)', () => {
+  it('agrees with the detailed data schemas senders ship (events/<name>.schema.json)', () => {
     const rejected = events.flatMap((e) => {
-      if (e.source === 'bk-job') return [];
-      const validate = validateData[e.source];
-      return validate(e.event.data) ? [] : [`${e.fixture}: ${ajv.errorsText(validate.errors)}`];
+      const validate = validateData.get(e.source);
+      if (!validate) return [];
+      return validate(e.event.data) ? [] : [`${e.sample}: ${ajv.errorsText(validate.errors)}`];
     });
     expect(rejected).toEqual([]);
   });

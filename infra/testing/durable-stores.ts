@@ -2,7 +2,6 @@ import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import type { JobEvent } from '../../lib/consumer/event-schemas.ts';
 import { readEventRecord } from '../../lib/consumer/parse-record.ts';
-import type { SourceName } from '../../lib/events/cloud-event.ts';
 import type { AccessPolicy } from '../../lib/http/authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import {
@@ -15,7 +14,8 @@ import {
 import { type EventQueue, createSqsClient, createSqsQueue } from '../../lib/queue/send-event.ts';
 import type { PayloadBucket } from '../../lib/store/payload-bucket.ts';
 import { type RedriveSummary, createSpool, redriveSpool } from '../../lib/store/spool.ts';
-import { SOURCES } from '../../lib/sources/registry.ts';
+import { loadAllCallbacks } from '../../lib/sources/load-callbacks.ts';
+import type { SourceName } from '../../lib/sources/registry.ts';
 import { type TestS3, startTestS3 } from './s3.ts';
 import { type TestSqs, receiveAll, startTestSqs, toSqsRecord } from './sqs.ts';
 
@@ -67,7 +67,7 @@ const BUCKET = 'payloads';
 
 /** Starts the stores. */
 export async function startDurableStores(): Promise<DurableStores> {
-  const [sqs, s3] = await Promise.all([startTestSqs(['events', 'quarantine']), startTestS3([BUCKET])]);
+  const [sqs, s3, parsers] = await Promise.all([startTestSqs(['events', 'quarantine']), startTestS3([BUCKET]), loadAllCallbacks()]);
   const bucket = s3.bucket(BUCKET);
   const eventsUrl = await sqs.queueUrl('events');
   const quarantineUrl = await sqs.queueUrl('quarantine');
@@ -92,7 +92,7 @@ export async function startDurableStores(): Promise<DurableStores> {
     eventsUrl,
     quarantineUrl,
     handler: (source, endpoint, access) =>
-      createCallbackHandler(SOURCES[source], {
+      createCallbackHandler(required(parsers.get(source), source), {
         queue: queue(endpoint),
         quarantine: quarantine(endpoint),
         spool: createSpool(bucket),
@@ -127,4 +127,9 @@ export async function startDurableStores(): Promise<DurableStores> {
       await Promise.all([sqs.close(), s3.close()]);
     },
   };
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`no parsers for ${what}`);
+  return value;
 }

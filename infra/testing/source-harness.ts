@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type CloudEvent, CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { type CallbackHandler, type CallbackHandlerOptions, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { createSqsQueue } from '../../lib/queue/send-event.ts';
-import type { Source } from '../../lib/sources/source.ts';
+import type { Callbacks } from '../../lib/sources/source.ts';
 import { type HttpEventOptions, createHttpEvent } from '../local/http-event.ts';
 import { type TestSqs, startTestSqs } from './sqs.ts';
 
@@ -31,14 +31,14 @@ export interface SourceHarness {
  * Starts a local SQS queue and the source's handler before the file's tests and stops them after.
  * Only use the returned object inside tests (its fields are set in `beforeAll`).
  */
-export function useSourceHarness(source: Source, options: Omit<CallbackHandlerOptions, 'queue'> = {}): SourceHarness {
+export function useSourceHarness(callbacks: Callbacks, options: Omit<CallbackHandlerOptions, 'queue'> = {}): SourceHarness {
   let sqs: TestSqs | undefined;
   let queueUrl = '';
   let handler: CallbackHandler | undefined;
   beforeAll(async () => {
     sqs = await startTestSqs(['events']);
     queueUrl = await sqs.queueUrl('events');
-    handler = createCallbackHandler(source, { ...options, queue: createSqsQueue({ queueUrl, client: sqs.client }) });
+    handler = createCallbackHandler(callbacks, { ...options, queue: createSqsQueue({ queueUrl, client: sqs.client }) });
   });
   afterAll(() => sqs?.close());
   const ready = () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SOURCE_NAMES } from '../events/cloud-event.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
 import { ConfigError, readAccessSettings, readLocalRunSettings, readQueueSettings } from './settings.ts';
 
 const TOKEN_A = 'a'.repeat(16);

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { SourceName } from '../events/cloud-event.ts';
+import { environmentSuffix } from '../sources/sender.ts';
 import { type Cidr, parseCidr } from './cidr.ts';
 
 /**
@@ -26,13 +26,8 @@ export const MAX_TOKEN_CHARS = 256;
  */
 const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 
-/** `bk-job` → `BK_JOB`: the suffix of a source's variables. */
-function environmentSuffix(source: SourceName): string {
-  return source.toUpperCase().replaceAll('-', '_');
-}
-
 /** The variables one source reads (its tokens, where else its tokens may be, its allowlist). */
-function accessVariables(source: SourceName): {
+function accessVariables(source: string): {
   readonly tokens: string;
   readonly tokensParameter: string;
   readonly allowCidrs: string;
@@ -166,7 +161,7 @@ export interface AccessSettings {
  * `ALLOW_CIDRS_<SOURCE>`. Unset or empty: no token, any address.
  * @throws ConfigError for anything malformed
  */
-export function readAccessSettings(source: SourceName, env: Environment): AccessSettings {
+export function readAccessSettings(source: string, env: Environment): AccessSettings {
   const names = accessVariables(source);
   const tokens = readVariable(env, names.tokens, TokenListSchema);
   const parameter = readVariable(env, names.tokensParameter, ParameterNameSchema);
@@ -249,7 +244,7 @@ export interface LocalRunSettings {
  */
 export function readLocalRunSettings(
   env: Environment,
-  sources: readonly SourceName[],
+  sources: readonly string[],
   defaults: { readonly port: number; readonly sqsPort: number; readonly s3Port: number },
 ): LocalRunSettings {
   const port = readVariable(env, 'PORT', PortSchema) ?? defaults.port;

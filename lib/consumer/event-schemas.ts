@@ -1,131 +1,55 @@
 import * as v from 'valibot';
-import { CloudEventSchema, EventDataSchema, EventReferenceSchema, StepSchema } from '../events/cloud-event.ts';
-import { StatusSchema } from '../events/status.ts';
+import { EventReferenceSchema } from '../events/cloud-event.ts';
+import { SENDERS } from '../sources/registry.ts';
+import type { Sender } from '../sources/sender.ts';
 
 /*
- * The event a consumer receives, per source: the common CloudEvent of contract §3, narrowed by
- * `source`, with the `data` fields each source adds. `events/event.schema.json` is generated from
- * these (npm run schema). Objects stay open (`looseObject`): the project may add fields (contract:
- * it may add, never break), and the Tencent CI nodes (input, output, operation, ...) are described in
- * `events/tencent-ci.schema.json`.
+ * The event a consumer receives, per sender: the CloudEvent of docs/contract.md (The event), narrowed
+ * by `source`, with the `data` each sender's descriptor declares (`lib/sources/<name>/event.ts`).
+ * Derived from the registry; `events/event.schema.json` is generated from these (npm run schema).
+ * Objects stay open (`looseObject`): the project may add fields, never break them.
  */
 
-const envelope = CloudEventSchema.entries;
-const common = EventDataSchema.entries;
-const decimalId = v.pipe(v.string(), v.regex(/^-?\d{1,20}$/));
-
-/** Data of a bk-job event: the job's status code and its steps, in order. */
-export const BkJobEventDataSchema = v.looseObject({
-  ...common,
-  sourceStatus: v.pipe(v.number(), v.integer()),
-  steps: v.array(StepSchema),
-});
-
-/** A BlueKing JOB event (`bkjob.job.finished`); `subject` is the `job_instance_id`. */
-export const BkJobEventSchema = v.looseObject({
-  ...envelope,
-  source: v.literal('bk-job'),
-  type: v.literal('bkjob.job.finished'),
-  data: BkJobEventDataSchema,
-});
-/** A BlueKing JOB event. */
-export type BkJobEvent = v.InferOutput<typeof BkJobEventSchema>;
-
-const cosHeaders = v.array(v.object({ key: v.string(), value: v.string() }));
-
-/** Data of a Tencent CI event; the nodes it carries as received are in `tencent-ci.schema.json`. */
-export const TencentCiEventDataSchema = v.looseObject({
-  ...common,
-  sourceStatus: v.string(),
-  eventName: v.string(),
-  legacyFormat: v.boolean(),
-  jobId: v.optional(v.string()),
-  runId: v.optional(v.string()),
-  tag: v.optional(v.string()),
-  code: v.optional(v.string()),
-  workflowId: v.optional(v.string()),
-  workflowName: v.optional(v.string()),
-  object: v.optional(v.string()),
-  bucketId: v.optional(v.string()),
-  region: v.optional(v.string()),
-  cosHeaders: v.optional(cosHeaders),
-  form: v.optional(v.picklist(['detail', 'simple'])),
-  moderation: v.optional(
-    v.looseObject({
-      /** 0 normal, 1 sensitive, 2 suspicious (CI's `Result`, or `Suggestion` for documents and web pages). */
-      result: v.optional(v.number()),
-      verdict: v.picklist(['normal', 'sensitive', 'suspicious', 'unknown']),
-      label: v.optional(v.string()),
-      /** 0–100: how sure CI is. */
-      score: v.optional(v.number()),
-      forbidState: v.optional(v.number()),
-      categories: v.array(
-        v.looseObject({
-          name: v.string(),
-          hitFlag: v.optional(v.number()),
-          score: v.optional(v.number()),
-          count: v.optional(v.number()),
-          label: v.optional(v.string()),
-        }),
-      ),
-    }),
-  ),
-});
-
-/**
- * A Tencent Cloud Infinite event: `tencentci.job.finished` (`subject` = JobId),
- * `tencentci.workflow.finished` (`subject` = RunId; also a run under way, `data.status` running),
- * `tencentci.moderation.result` (`subject` = JobId or trace_id; the verdict in `data.moderation`),
- * or `tencentci.event.unknown` (an EventName this project does not know; the body is in
- * `data.raw`).
- */
-export const TencentCiEventSchema = v.looseObject({
-  ...envelope,
-  source: v.literal('tencent-ci'),
-  type: v.picklist([
-    'tencentci.job.finished',
-    'tencentci.workflow.finished',
-    'tencentci.moderation.result',
-    'tencentci.event.unknown',
-  ]),
-  data: TencentCiEventDataSchema,
-});
-/** A Tencent Cloud Infinite event. */
-export type TencentCiEvent = v.InferOutput<typeof TencentCiEventSchema>;
-
-/** Data of a Thain event: which URL it came to, the flow, and (flow and job) the execution. */
-export const ThainEventDataSchema = v.looseObject({
-  ...common,
-  status: StatusSchema,
-  sourceStatus: v.pipe(v.number(), v.integer()),
-  kind: v.picklist(['flow', 'job', 'modify']),
-  flowId: decimalId,
-  flowExecutionId: v.optional(decimalId),
-  scheduling: v.optional(v.picklist(['paused', 'scheduling'])),
-});
-
-/**
- * A Xiaomi Thain event: `thain.flow.status` and `thain.job.status` (`subject` = flowExecutionId),
- * `thain.flow.modified` (`subject` = flowId). A job event names its job only through the labels of
- * the registered URL (`?job=etl-load` gives `data.labels.job`).
- */
-export const ThainEventSchema = v.looseObject({
-  ...envelope,
-  source: v.literal('thain'),
-  type: v.picklist(['thain.flow.status', 'thain.job.status', 'thain.flow.modified']),
-  data: ThainEventDataSchema,
-});
-/** A Xiaomi Thain event. */
-export type ThainEvent = v.InferOutput<typeof ThainEventSchema>;
+/** Each sender's event schema, in registry order, keeping each one's own type. */
+function eventSchemasOf<const T extends readonly { readonly event: unknown }[]>(senders: T): { -readonly [K in keyof T]: T[K]['event'] } {
+  // `map` cannot say that it keeps a tuple's element types; each element is exactly `sender.event`.
+  return senders.map((sender) => sender.event) as { -readonly [K in keyof T]: T[K]['event'] };
+}
 
 /** Any event on the queue, told apart by `source`. */
-export const JobEventSchema = v.variant('source', [BkJobEventSchema, TencentCiEventSchema, ThainEventSchema]);
+export const JobEventSchema = v.variant('source', eventSchemasOf(SENDERS));
 /** Any event on the queue: narrow it with `switch (event.source)`. */
 export type JobEvent = v.InferOutput<typeof JobEventSchema>;
+
+/** The event types of every sender, by the prefix before their first dot (`bkjob`). */
+const TYPE_PREFIXES = [...new Set(SENDERS.flatMap((sender) => sender.types.map((type) => type.split('.')[0] ?? '')))];
+
+/** A reference event of a registered sender (an event too large for one SQS message, see `EventReferenceSchema`). */
+const JobEventReferenceSchema = v.object({
+  ...EventReferenceSchema.entries,
+  source: v.picklist(SENDERS.map((sender) => sender.name)),
+  type: v.pipe(v.string(), v.regex(new RegExp(`^(${TYPE_PREFIXES.join('|')})\\.[a-z]+\\.[a-z]+$`))),
+});
 
 /**
  * What an SQS message body of the events queue is: an event, or, for an event too large for one
  * message, its reference event (`dataref` names the object that holds the whole event; the consumer
  * helper resolves it, so handlers only ever see a {@link JobEvent}).
  */
-export const QueueMessageSchema = v.union([JobEventSchema, EventReferenceSchema]);
+export const QueueMessageSchema = v.union([JobEventSchema, JobEventReferenceSchema]);
+
+/**
+ * The sentence the sender's descriptor writes about an event (`describe`): the example consumer's
+ * log line, and where a real consumer would act.
+ */
+export function describeEvent(event: JobEvent): string {
+  for (const sender of SENDERS) {
+    const sentence = describeWith(sender, event);
+    if (sentence !== undefined) return sentence;
+  }
+  return `${event.source} ${event.type} ${event.subject} is ${event.data.status}`;
+}
+
+function describeWith(sender: Sender, event: unknown): string | undefined {
+  return v.is(sender.event, event) ? sender.describe(event) : undefined;
+}

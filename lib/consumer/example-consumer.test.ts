@@ -8,12 +8,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../infra/schema/fixture-events.ts';
 import { type LocalRun, startLocalRun } from '../../infra/local/local-run.ts';
-import { loadFixtures } from '../../infra/testing/fixtures.ts';
+import { loadFixture } from '../../infra/testing/fixtures.ts';
+import { validSamples } from '../../infra/testing/route-callbacks.ts';
 import { receiveAll, testSqsClient, toSqsRecord } from '../../infra/testing/sqs.ts';
-import { SOURCE_NAMES } from '../events/cloud-event.ts';
-import { createExampleConsumer, describeEvent } from './example-consumer.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
+import { describeEvent } from './event-schemas.ts';
+import { createExampleConsumer } from './example-consumer.ts';
 import { parseEventRecord } from './parse-record.ts';
 
 // The example consumer against the queue of `npm start`: real callbacks over HTTP into the local
@@ -44,11 +45,11 @@ const toRecord = (message: Message): SQSRecord => toSqsRecord(message, queueArn)
 
 describe('functions/example-consumer.ts on the events queue of npm start', () => {
   it('takes every event, and fails only the one record that is not an event', async () => {
-    // Prepare: every valid fixture of every source as a sender posts it, and one stray message.
+    // Prepare: every valid sample of every sender as the sender posts it, and one stray message.
     const ids: string[] = [];
     for (const source of SOURCE_NAMES) {
-      for (const fixture of loadFixtures(source).filter((f) => !f.name.includes('invalid'))) {
-        const response = await fetch(`${run.url}${fixturePath(source, fixture.name)}?job=etl-load`, {
+      for (const fixture of validSamples(source)) {
+        const response = await fetch(`${run.url}${fixture.path}?${fixture.query}`, {
           method: 'POST',
           headers: { 'content-type': fixture.contentType },
           body: fixture.body,
@@ -94,8 +95,8 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
   });
 
   it('hands over the message attributes that filters use (source, type, status)', async () => {
-    const fixture = loadFixtures('bk-job').find((f) => f.name === 'bkjob-json-failed');
-    await fetch(`${run.url}/callbacks/bk-job`, { method: 'POST', headers: { 'content-type': fixture?.contentType ?? '' }, body: fixture?.body ?? '' });
+    const fixture = loadFixture('bk-job', 'bkjob-json-failed');
+    await fetch(`${run.url}${fixture.path}`, { method: 'POST', headers: { 'content-type': fixture.contentType }, body: fixture.body });
     const [message] = (await receiveVisible()).filter((m) => !m.Body?.includes('hello'));
     const record = toRecord(message ?? {});
     const event = parseEventRecord(record);

@@ -1,36 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { JobEvent } from './event-schemas.ts';
+import { type JobEvent, describeEvent } from './event-schemas.ts';
 import { type DatarefReader, processEvents } from './parse-record.ts';
-
-/**
- * What the example consumer makes of an event: one sentence. Shows how to branch on `source`
- * (which narrows `data`), `type` and `data.status`; a real consumer would act here instead.
- */
-export function describeEvent(event: JobEvent): string {
-  const { status, terminal, labels } = event.data;
-  const outcome = terminal ? `ended ${status}` : `is ${status}`;
-  switch (event.source) {
-    case 'bk-job': {
-      const failedStep = event.data.steps.find((step) => step.status === 'failed');
-      return `bk-job job ${event.subject} ${outcome}${failedStep ? ` (step ${failedStep.id} failed)` : ''}`;
-    }
-    case 'tencent-ci':
-      if (event.type === 'tencentci.workflow.finished') {
-        return `CI workflow ${event.data.workflowName ?? event.data.workflowId ?? ''} run ${event.subject} ${outcome}`;
-      }
-      if (event.type === 'tencentci.moderation.result' && event.data.moderation) {
-        // The verdict is what a moderation consumer acts on: 1 sensitive, 2 suspicious (hold for review).
-        const { verdict, label } = event.data.moderation;
-        return `CI moderation ${event.data.eventName} job ${event.subject} ${outcome}: ${verdict}${label ? ` (${label})` : ''}`;
-      }
-      return `CI ${event.data.tag ?? event.data.eventName} job ${event.subject} ${outcome}${event.data.message ? `: ${event.data.message}` : ''}`;
-    case 'thain':
-      if (event.type === 'thain.flow.modified') return `Thain flow ${event.subject} ${status}`;
-      // A Thain job callback names no job: the label of the registered URL does (`?job=...`).
-      return `Thain ${event.data.kind} ${labels.job ?? ''} of flow ${event.data.flowId} execution ${event.subject} ${outcome}`
-        .replace(/\s+/g, ' ');
-  }
-}
 
 /** Options of {@link createExampleConsumer}. */
 export interface ExampleConsumerOptions {
@@ -41,7 +11,7 @@ export interface ExampleConsumerOptions {
 }
 
 /**
- * The example consumer: one JSON log line per event, whether the message carries the event or a
+ * The example consumer: one JSON log line per event (with the sentence its sender's descriptor writes), whether the message carries the event or a
  * reference to it in the payload bucket; a record that is not an event fails alone.
  */
 export function createExampleConsumer(

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FixtureEvent, fixtureEvents } from '../../infra/schema/fixture-events.ts';
+import { type SampleEvent, sampleEvents } from '../../infra/testing/sample-events.ts';
 import { toEventReference } from '../events/cloud-event.ts';
 import { EventRecordError, parseEventRecord, processEvents, readEventRecord } from './parse-record.ts';
 
-let events: FixtureEvent[];
+let events: SampleEvent[];
 beforeAll(async () => {
-  events = await fixtureEvents({ query: 'job=etl-load' });
+  events = await sampleEvents({ query: 'job=etl-load' });
 });
 
 /** A record as Lambda hands it over from the events queue. */
@@ -119,7 +119,7 @@ describe('processEvents', () => {
 
 describe('readEventRecord: events too large for SQS (dataref)', () => {
   /** A reference to `fixture`'s whole event, at an in-memory "bucket". */
-  function referenced(fixture: FixtureEvent, stored = fixture.body) {
+  function referenced(fixture: SampleEvent, stored = fixture.body) {
     const objects = new Map([['s3://payloads/events/ab/x.json', Buffer.from(stored)]]);
     const sha256 = createHash('sha256').update(fixture.body).digest('hex');
     const reference = toEventReference(fixture.event, 's3://payloads/events/ab/x.json', sha256);

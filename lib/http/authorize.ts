@@ -3,7 +3,6 @@ import { BlockList, isIP } from 'node:net';
 import type { Cidr } from '../config/cidr.ts';
 import { ConfigError, type Environment, readAccessSettings } from '../config/settings.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import type { SourceName } from '../events/cloud-event.ts';
 
 /** Who may call a source: its tokens and its address allowlist; empty means anyone. */
 export interface AccessPolicy {
@@ -34,7 +33,7 @@ export function accessPolicy(tokens: readonly string[], allow?: readonly Cidr[])
  * `initCallbackHandler`; here they are refused, so that they are never silently ignored.
  * @throws ConfigError for a malformed setting
  */
-export function policyFromEnvironment(source: SourceName, env: Environment = process.env): AccessPolicy {
+export function policyFromEnvironment(source: string, env: Environment = process.env): AccessPolicy {
   const settings = readAccessSettings(source, env);
   if (settings.tokens.from === 'ssm') {
     throw new ConfigError(`${settings.tokens.variable} is set: its tokens are read by initCallbackHandler, at init`);

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
-import { bkJob } from '../sources/bk-job/callback.ts';
-import { SOURCES } from '../sources/registry.ts';
+import { callbacks as bkJob } from '../sources/bk-job/callback.ts';
+import { callbacks as tencentCi } from '../sources/tencent-ci/callback.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
@@ -90,7 +90,7 @@ describe('request handling', () => {
 
   it('keeps error answers short whatever the body names', async () => {
     const tag = 'T'.repeat(100_000);
-    const response = await createCallbackHandler(SOURCES['tencent-ci'], { queue: createSqsQueue({ queueUrl, client: sqs.client }) })(
+    const response = await createCallbackHandler(tencentCi, { queue: createSqsQueue({ queueUrl, client: sqs.client }) })(
       post(`<Response><${tag}>`),
     );
     expect(response.statusCode).toBe(400);

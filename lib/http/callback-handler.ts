@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { decodeBodyText, rawBodyOf } from '../decode/charset.ts';
-import { decodeBody } from '../decode/decode-body.ts';
+import { rawBodyOf } from '../decode/charset.ts';
 import {
   CallbackError,
   MalformedBodyError,
@@ -10,15 +9,16 @@ import {
   PayloadTooLargeError,
   QueueUnavailableError,
   clip,
+  issueLine,
   toError,
 } from '../errors.ts';
-import { type CloudEvent, eventId, stableStringify } from '../events/cloud-event.ts';
-import { isTerminal } from '../events/status.ts';
+import type { CloudEvent } from '../events/cloud-event.ts';
+import type { CallbackContext } from '../events/envelope.ts';
 import { type Quarantine, type QuarantineRecord, quarantineFromEnvironment } from '../queue/quarantine.ts';
 import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
 import { bucketFromEnvironment } from '../store/payload-bucket.ts';
 import { type Spool, type SpoolTarget, createSpool } from '../store/spool.ts';
-import type { CallbackContext, Source } from '../sources/source.ts';
+import { type Callbacks, normalizeCallback } from '../sources/source.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { describeError, logRequest } from './log.ts';
 import { redactSecrets } from './redact.ts';
@@ -62,9 +62,10 @@ export interface CallbackHandlerOptions {
  * answer is 503, so the sender tries again.
  */
 export function createCallbackHandler(
-  source: Source,
+  callbacks: Callbacks,
   options: CallbackHandlerOptions = {},
 ): CallbackHandler {
+  const source = callbacks.sender;
   // Built once per container: clients, policy and configuration are reused by every request.
   const bucket = bucketFromEnvironment();
   const queue = options.queue ?? queueFromEnvironment(bucket);
@@ -110,7 +111,7 @@ export function createCallbackHandler(
     receivedAt: Date,
   ): Promise<{ event: CloudEvent; spooled: Error | undefined }> {
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
-    const route = source.route(request.path);
+    const route = callbacks.route(request.path);
     // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
     if (!route) throw new NotFoundError(`no ${source.name} callback is served at this path`);
     if (access) authorize(access, request.query, request.sourceIp);
@@ -127,38 +128,7 @@ export function createCallbackHandler(
     let cloudEvent: CloudEvent;
     let body: string;
     try {
-      const text = decodeBodyText(bytes, request.contentType, context.raw);
-      const decoded = decodeBody(text, source.decoders);
-      const draft = route.toDraft(decoded.value, context);
-      cloudEvent = {
-        specversion: '1.0',
-        id: eventId(source.name, [
-          draft.type,
-          draft.subject,
-          draft.time ?? null,
-          draft.sourceStatus,
-          draft.message ?? null,
-          draft.steps?.map((step) => [step.id, step.sourceStatus]) ?? null,
-          sortedEntries(labels),
-          draft.identity === undefined ? null : stableStringify(draft.identity),
-          source.deliversOnce ? receivedAt.getTime() : null,
-        ]),
-        source: source.name,
-        type: draft.type,
-        subject: draft.subject,
-        time: draft.time ?? receivedAt.toISOString(),
-        datacontenttype: 'application/json',
-        data: {
-          status: draft.status,
-          terminal: isTerminal(draft.status),
-          sourceStatus: draft.sourceStatus,
-          ...(draft.message !== undefined && { message: draft.message }),
-          labels,
-          ...(draft.steps && { steps: [...draft.steps] }),
-          ...draft.extra,
-          raw: context.raw,
-        },
-      };
+      cloudEvent = normalizeCallback(callbacks, route, bytes, request.contentType, context);
       body = JSON.stringify(cloudEvent);
     } catch (error) {
       // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
@@ -224,7 +194,7 @@ export function createCallbackHandler(
       status,
       error: clip(failure.message),
       ...(failure instanceof InvalidPayloadError && {
-        issues: [...failure.issues],
+        issues: failure.issues.map(issueLine),
         ...(failure.issueCount !== undefined && { issueCount: failure.issueCount }),
       }),
       labels: context.labels,
@@ -235,10 +205,6 @@ export function createCallbackHandler(
     const id = request.requestId || `${context.receivedAt.getTime()}`;
     await durably('quarantine', context.receivedAt, id, JSON.stringify(record), () => quarantine.keep(record));
   }
-}
-
-function sortedEntries(record: Readonly<Record<string, string>>): Array<[string, string]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Every query parameter but `token` becomes a label; a repeated one keeps its values comma-joined. */
@@ -260,8 +226,8 @@ function labelsOf(query: URLSearchParams): Record<string, string> {
 /** Maps an error to its response, in this one place: 4xx say what is wrong, 5xx say nothing internal. */
 function errorResponse(error: Error): APIGatewayProxyStructuredResultV2 {
   if (error instanceof CallbackError && error.expose) {
-    // InvalidPayloadError keeps at most ISSUE_LIMITS of them, each clipped.
-    const issues = error instanceof InvalidPayloadError ? error.issues : undefined;
+    // InvalidPayloadError keeps at most ISSUE_LIMITS of them; each line is clipped.
+    const issues = error instanceof InvalidPayloadError ? error.issues.map(issueLine) : undefined;
     return json(error.statusCode, { error: clip(error.message), ...(issues !== undefined && { issues }) });
   }
   if (error instanceof QueueUnavailableError) return json(503, { error: error.message });

@@ -5,16 +5,18 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { createHttpEvent, handsOverAsText } from '../../infra/local/http-event.ts';
 import { type DurableStores, startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { apacheForm } from '../../infra/testing/apache-form.ts';
 import { gbk } from '../../infra/testing/gbk.ts';
-import { type CloudEvent, type SourceName, rawBytes } from '../events/cloud-event.ts';
+import { type CloudEvent, rawBytes } from '../events/cloud-event.ts';
 import { MAX_MESSAGE_BYTES, messageSize } from '../queue/send-event.ts';
 import { PREFIXES } from '../store/payload-bucket.ts';
-import { SOURCES } from '../sources/registry.ts';
+import type { SourceName } from '../sources/registry.ts';
+import { callbacks as bkJob } from '../sources/bk-job/callback.ts';
+import { callbacks as thain } from '../sources/thain/callback.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
@@ -35,21 +37,10 @@ interface Answer {
   readonly ms: number;
 }
 
-/** Whether a front door hands these bytes over as text (a text Content-Type, UTF-8 bytes), else base64. */
-function asText(body: Buffer, contentType: string): boolean {
-  if (!/^(text\/|application\/(json|xml|x-www-form-urlencoded))/.test(contentType)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(body);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function post(source: SourceName, path: string, body: Buffer | string, contentType: string, query = ''): Promise<Answer> {
   const bytes = Buffer.from(body);
   const started = performance.now();
-  const text = asText(bytes, contentType);
+  const text = handsOverAsText(bytes, contentType);
   const response = await stores.handler(source)(
     createHttpEvent({ path, body: text ? bytes.toString('utf8') : bytes, isBase64Encoded: !text, contentType, query }),
   );
@@ -97,7 +88,7 @@ describe('2. an event that SQS can never take (over its limit once attributes co
     const now = new Date('2026-03-12T10:33:20.000Z');
     const built = (pad: number): Promise<string> =>
       new Promise((resolve) => {
-        const capture = createCallbackHandler(SOURCES['bk-job'], {
+        const capture = createCallbackHandler(bkJob, {
           queue: { send: async (_event: CloudEvent, body: string) => resolve(body) },
           quarantine: false,
           spool: false,
@@ -113,7 +104,7 @@ describe('2. an event that SQS can never take (over its limit once attributes co
     const attributes = { source: 'bk-job', type: 'bkjob.job.finished', status: 'succeeded' };
     expect(messageSize({ body: event, attributes })).toBeGreaterThan(MAX_MESSAGE_BYTES);
 
-    const handler = createCallbackHandler(SOURCES['bk-job'], {
+    const handler = createCallbackHandler(bkJob, {
       queue: stores.queue(),
       quarantine: false,
       access: false,
@@ -244,7 +235,7 @@ describe('…and when SQS fails, a Thain callback (never resent) is spooled and 
     const faulty = new FaultySqs(stores.sqs.endpoint, 'reset');
     const endpoint = await faulty.listen();
     try {
-      const handler = createCallbackHandler(SOURCES.thain, {
+      const handler = createCallbackHandler(thain, {
         queue: stores.queue(endpoint),
         quarantine: false,
         spool: { keep: () => Promise.reject(new Error('the bucket is down too')) },
@@ -312,7 +303,7 @@ describe('property: random bodies up to 6 MB', () => {
           const route = ROUTE_OF[kind];
           const body = bodyOf(kind, size, seed);
           // Text reaches the handler as text, other bytes base64-encoded (4/3 larger): keep both under the limit.
-          if (!asText(body, route.contentType) && Math.ceil(body.length / 3) * 4 > MAX_BODY_BYTES) return;
+          if (!handsOverAsText(body, route.contentType) && Math.ceil(body.length / 3) * 4 > MAX_BODY_BYTES) return;
           const answer = await post(route.source, route.path, body, route.contentType);
           counts.set(`${kind} ${answer.status}`, (counts.get(`${kind} ${answer.status}`) ?? 0) + 1);
           const queued = await stores.takeEvents();

@@ -1,10 +1,12 @@
 /**
- * Property-based tests: random and mutated bodies at every route (issue 5, "Nothing lost, no one in").
+ * Property-based tests: random and mutated bodies at every route of every registered sender
+ * ("nothing lost, no one in").
  *
- * Every answer must be one of contract §2, the handler must never throw, and a body answered 4xx must
- * never reach the events queue: each route's real local queue must hold exactly one message per 200.
- * The seed is fixed and printed; rerun one route's failure with `FUZZ_SEED=<seed> npx vitest run
- * lib/http/fuzz.test.ts` (`FUZZ_RUNS` changes the number of runs).
+ * Every answer must be one of docs/contract.md (Responses), the handler must never throw, and a body
+ * answered 4xx must never reach the events queue: each route's real local queue must hold exactly one
+ * message per 200. The seeds are fixed and printed. `npm test` runs {@link RUNS} bodies per route
+ * (500); `npm run test:fuzz` runs 10,000 per route. Rerun one route's failure with
+ * `FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run lib/http/fuzz.test.ts`.
  */
 import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -18,43 +20,42 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type HttpFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
 import { type TestSqs, receiveAll, startTestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
-import type { SourceName } from '../events/cloud-event.ts';
 import { type QuarantineRecord, QuarantineRecordSchema, createSqsQuarantine } from '../queue/quarantine.ts';
 import { rawBytes } from '../events/cloud-event.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
-import { SOURCES } from '../sources/registry.ts';
+import { loadAllCallbacks } from '../sources/load-callbacks.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
+import { environmentSuffix } from '../sources/sender.ts';
+import type { Callbacks } from '../sources/source.ts';
+import { type CallbackRoute, callbackRoutes } from '../../infra/local/service-config.ts';
 import { policyFromEnvironment } from './authorize.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_724);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-/** Runs of the smaller property that also checks the (real, local) quarantine queue. */
-const QUARANTINE_RUNS = Number(process.env.FUZZ_QUARANTINE_RUNS ?? 300);
-/** Contract §2 with a healthy queue and no address allowlist (no 403, no 503). */
+/** Bodies per route: a short run in `npm test`, 10,000 in `npm run test:fuzz`. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+/** Runs of the smaller property that also checks the (real, local) quarantine queue (300 in `npm run test:fuzz`). */
+const QUARANTINE_RUNS = Number(process.env.FUZZ_QUARANTINE_RUNS ?? 100);
+/** The answers docs/contract.md (Responses) allows with a healthy queue and no address allowlist (no 403, no 503). */
 const CONTRACT_STATUSES = new Set([200, 400, 401, 404, 405, 413, 422]);
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-interface RouteUnderTest {
-  readonly source: SourceName;
-  readonly path: string;
-}
-const ROUTES: readonly RouteUnderTest[] = [
-  { source: 'bk-job', path: '/callbacks/bk-job' },
-  { source: 'tencent-ci', path: '/callbacks/tencent-ci' },
-  { source: 'thain', path: '/callbacks/thain/flow' },
-  { source: 'thain', path: '/callbacks/thain/job' },
-  { source: 'thain', path: '/callbacks/thain/modify' },
-];
-const queueNameOf = (route: RouteUnderTest) => route.path.split('/').slice(2).join('-');
+/** Every route of every registered sender, in registry order (route i is fuzzed with seed SEED + i). */
+const ROUTES: readonly CallbackRoute[] = callbackRoutes();
+const PARSERS = await loadAllCallbacks();
+const parsersOf = (route: CallbackRoute): Callbacks => {
+  const callbacks = PARSERS.get(route.source);
+  if (!callbacks) throw new Error(`no parsers for ${route.source}`);
+  return callbacks;
+};
+const queueNameOf = (route: CallbackRoute) => `${route.source}-${route.route}`;
 
 // ---------------------------------------------------------------------------------------------
 // Material: every real fixture of every sender (each route also gets the other senders' bodies).
 // ---------------------------------------------------------------------------------------------
 
-const FIXTURES: readonly HttpFixture[] = (['bk-job', 'tencent-ci', 'thain'] as const).flatMap((source) =>
-  loadFixtures(source),
-);
+const FIXTURES: readonly HttpFixture[] = SOURCE_NAMES.flatMap((source) => loadFixtures(source));
 const FIXTURE_TEXTS = FIXTURES.map((fixture) => fixture.body.toString('utf8'));
 const JSON_FIXTURES = FIXTURE_TEXTS.flatMap((text) => {
   try {
@@ -523,7 +524,7 @@ function withShortPrint<T extends object>(request: T): T {
   });
 }
 
-function eventOf(route: RouteUnderTest, request: FuzzRequest): APIGatewayProxyEventV2 {
+function eventOf(route: CallbackRoute, request: FuzzRequest): APIGatewayProxyEventV2 {
   const event = createHttpEvent({
     path: request.path ?? route.path,
     method: request.method,
@@ -551,15 +552,15 @@ function keptBytes(record: QuarantineRecord): Buffer | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The answer check: contract §2, and nothing internal in it.
+// The answer check: docs/contract.md (Responses), and nothing internal in it.
 // ---------------------------------------------------------------------------------------------
 
 const PATH_PROBLEM = /^[^]+: [^]+$/;
 
-/** Throws (failing the property) unless the answer is one contract §2 allows. Returns the 200's id. */
+/** Throws (failing the property) unless the answer is one docs/contract.md (Responses) allows. Returns the 200's id. */
 function checkAnswer(response: APIGatewayProxyStructuredResultV2, allowed: ReadonlySet<number>): string | undefined {
   const status = response.statusCode ?? 0;
-  if (!allowed.has(status)) throw new Error(`status ${status} is outside contract §2: ${response.body}`);
+  if (!allowed.has(status)) throw new Error(`status ${status} is not an answer docs/contract.md allows: ${response.body}`);
   if (!String(response.headers?.['content-type'] ?? '').startsWith('application/json')) {
     throw new Error(`answer is not JSON: ${inspect(response.headers)}`);
   }
@@ -628,7 +629,7 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
     it(`${route.path}: ${RUNS} generated bodies, only contract answers, one message per 200 (seed ${seed})`, async () => {
       const queueUrl = await sqs.queueUrl(queueNameOf(route));
       const client = createSqsClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials });
-      const handler = createCallbackHandler(SOURCES[route.source], {
+      const handler = createCallbackHandler(parsersOf(route), {
         queue: createSqsQueue({ queueUrl, client }),
         quarantine: false,
         access: false,
@@ -702,11 +703,11 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
         sqs.queueUrl(`q-events-${queueNameOf(route)}`),
         sqs.queueUrl(`quarantine-${queueNameOf(route)}`),
       ]);
-      const handler = createCallbackHandler(SOURCES[route.source], {
+      const handler = createCallbackHandler(parsersOf(route), {
         queue: createSqsQueue({ queueUrl, client }),
         quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client }),
         access: policyFromEnvironment(route.source, {
-          [`TOKENS_${route.source.toUpperCase().replaceAll('-', '_')}`]: TOKEN,
+          [`TOKENS_${environmentSuffix(route.source)}`]: TOKEN,
         }),
       });
       /** requestId → [status, exact bytes] of each answer that must have been quarantined. */
@@ -751,10 +752,12 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
   // once made SQS refuse the record, answering 503 and keeping nothing. Such a record now holds the
   // body base64-encoded, and the answer is the 400 it deserves.
   it('keeps a refused body whose JSON-escaped record would be over 1 MiB, and answers 400', async () => {
-    const quarantineUrl = await sqs.queueUrl('quarantine-bk-job');
+    const bkJob = ROUTES.find((route) => route.source === 'bk-job');
+    if (!bkJob) throw new Error('no bk-job route');
+    const quarantineUrl = await sqs.queueUrl(`quarantine-${queueNameOf(bkJob)}`);
     const client = createSqsClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials });
-    const handler = createCallbackHandler(SOURCES['bk-job'], {
-      queue: createSqsQueue({ queueUrl: await sqs.queueUrl('bk-job'), client }),
+    const handler = createCallbackHandler(parsersOf(bkJob), {
+      queue: createSqsQueue({ queueUrl: await sqs.queueUrl(queueNameOf(bkJob)), client }),
       quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client }),
       access: false,
     });

@@ -6,7 +6,7 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { ConfigError } from '../config/settings.ts';
 import { Sha256 } from '../config/ssm-parameter.ts';
-import { thain } from '../sources/thain/callback.ts';
+import { callbacks as thain } from '../sources/thain/callback.ts';
 import { initCallbackHandler } from './init-handler.ts';
 
 // The init of a deployed function, over real sockets: settings from the environment, tokens from an

@@ -1,11 +1,11 @@
 import { ConfigError, readAccessSettings, readQueueSettings, parseTokenValue } from '../config/settings.ts';
 import { ParameterReadError, readSecureStringParameter } from '../config/ssm-parameter.ts';
-import type { Source } from '../sources/source.ts';
+import type { Callbacks } from '../sources/source.ts';
 import { accessPolicy } from './authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from './callback-handler.ts';
 
 /**
- * Builds a source's Lambda handler from its settings, once per container: `functions/*.ts` awaits it
+ * Builds a sender's Lambda handler from its settings, once per container: `functions/*.ts` awaits it
  * at module scope, so it runs in Lambda's init phase. Every setting is checked strictly first
  * (`QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `TOKENS_<SOURCE>` or `TOKENS_<SOURCE>_SSM_NAME`,
  * `ALLOW_CIDRS_<SOURCE>`), and tokens kept in SSM are read here, once.
@@ -16,9 +16,9 @@ import { type CallbackHandler, createCallbackHandler } from './callback-handler.
  * a deploy). Meanwhile each request fails as a Lambda error: the HTTP API answers 500 and a function
  * URL 502 (senders that retry will retry), and the function's `Errors` alarm fires.
  */
-export async function initCallbackHandler(source: Source): Promise<CallbackHandler> {
+export async function initCallbackHandler(callbacks: Callbacks): Promise<CallbackHandler> {
   readQueueSettings(process.env);
-  const settings = readAccessSettings(source.name, process.env);
+  const settings = readAccessSettings(callbacks.sender.name, process.env);
   let tokens: readonly string[] = [];
   if (settings.tokens.from === 'variable') tokens = settings.tokens.tokens;
   if (settings.tokens.from === 'ssm') {
@@ -32,5 +32,5 @@ export async function initCallbackHandler(source: Source): Promise<CallbackHandl
     }
     tokens = parseTokenValue(value, variable, parameter);
   }
-  return createCallbackHandler(source, { access: accessPolicy(tokens, settings.allow) });
+  return createCallbackHandler(callbacks, { access: accessPolicy(tokens, settings.allow) });
 }

@@ -4,11 +4,11 @@ import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
 import { MalformedBodyError } from '../errors.ts';
-import type { SourceName } from '../events/cloud-event.ts';
 import { createSqsQuarantine } from '../queue/quarantine.ts';
 import { createSqsQueue } from '../queue/send-event.ts';
-import { SOURCES } from '../sources/registry.ts';
-import type { Source } from '../sources/source.ts';
+import { loadAllCallbacks, loadCallbacks } from '../sources/load-callbacks.ts';
+import type { SourceName } from '../sources/registry.ts';
+import type { Callbacks } from '../sources/source.ts';
 import { accessPolicy } from './authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from './callback-handler.ts';
 import { MAX_LOG_LINE_BYTES, describeError, formatLogLine, setLogWriter } from './log.ts';
@@ -102,10 +102,10 @@ const lines: string[] = [];
 beforeAll(async () => {
   sqs = await startTestSqs(['events', 'quarantine']);
   const [queueUrl, quarantineUrl] = await Promise.all([sqs.queueUrl('events'), sqs.queueUrl('quarantine')]);
-  for (const source of Object.values(SOURCES)) {
+  for (const [name, callbacks] of await loadAllCallbacks()) {
     handlers.set(
-      source.name,
-      createCallbackHandler(source, {
+      name,
+      createCallbackHandler(callbacks, {
         queue: createSqsQueue({ queueUrl, client: sqs.client }),
         quarantine: createSqsQuarantine({ queueUrl: quarantineUrl, client: sqs.client }),
         access: accessPolicy([TOKEN]),
@@ -178,8 +178,9 @@ describe('request log lines', () => {
   });
 
   it('logs an internal error and a queue failure by class and code location, never by message', async () => {
-    const exploding: Source = {
-      ...SOURCES['bk-job'],
+    const bkJob = await loadCallbacks('bk-job');
+    const exploding: Callbacks = {
+      ...bkJob,
       route: () => ({
         toDraft: () => {
           throw new TypeError(`${m()}\n    at ${m()} (${m()}.js:1:1)`);
@@ -188,7 +189,7 @@ describe('request log lines', () => {
     };
     const failingQueue = { send: () => Promise.reject(Object.assign(new Error(m()), { code: 'ECONNREFUSED' })) };
     const internal = createCallbackHandler(exploding, { queue: failingQueue, quarantine: false, access: false });
-    const unavailable = createCallbackHandler(SOURCES['bk-job'], { queue: failingQueue, quarantine: false, access: false });
+    const unavailable = createCallbackHandler(bkJob, { queue: failingQueue, quarantine: false, access: false });
     const body = '{"job_instance_id":1,"status":3}';
     const written = await logged(async () => {
       expect((await internal(eventOf({ ...BK, body, status: 500 }))).statusCode).toBe(500);

@@ -108,7 +108,7 @@ export function describeError(error: Error): ErrorLog {
   if (error instanceof MalformedBodyError) {
     return { name: error.name, problem: error.problem, ...(error.at && { line: error.at.line, column: error.at.column }) };
   }
-  if (error instanceof InvalidPayloadError) return { name: error.name, fields: error.fields };
+  if (error instanceof InvalidPayloadError) return { name: error.name, fields: error.issues.map((issue) => issue.field) };
   if (error instanceof CallbackError && !(error instanceof QueueUnavailableError)) return { name: error.name };
   const cause = error.cause instanceof Error ? error.cause : undefined;
   return {

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
-import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
 import { PREFIXES } from '../store/payload-bucket.ts';
 
@@ -29,9 +28,9 @@ describe('the queue down under load from every route', () => {
     let stop = false;
     let n = 0;
     try {
-      const load = handlers.flatMap(({ source, path, fixture, handler }) =>
+      const load = handlers.flatMap(({ path, sample, handler }) =>
         Array.from({ length: CONCURRENCY }, async () => {
-          const body = loadFixture(source, fixture).body;
+          const body = sample.body;
           while (!stop) {
             const during = down;
             const started = performance.now();

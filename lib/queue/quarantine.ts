@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
-import { ObjectUrlSchema, RawBodySchema, SOURCE_NAMES, Sha256Schema, rawBytes } from '../events/cloud-event.ts';
+import { ObjectUrlSchema, RawBodySchema, Sha256Schema, SourceNameSchema, rawBytes } from '../events/cloud-event.ts';
 import {
   type PayloadBucket,
   objectUrl,
@@ -37,7 +37,7 @@ export type RawBodyReference = v.InferOutput<typeof RawBodyReferenceSchema>;
  * the parser can recover it (`npm run replay`). It holds everything needed to run it again.
  */
 export const QuarantineRecordSchema = v.object({
-  source: v.picklist(SOURCE_NAMES),
+  source: SourceNameSchema,
   /** The path the request came in on (`/callbacks/thain/job`): it picks the Thain kind. */
   route: v.string(),
   /** The answer it got and why. */

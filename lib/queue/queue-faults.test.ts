@@ -24,13 +24,14 @@ import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
 import { type TestSqs, startTestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
-import { SOURCES } from '../sources/registry.ts';
+import { loadAllCallbacks } from '../sources/load-callbacks.ts';
 import { createSqsQuarantine } from './quarantine.ts';
 import { createSqsClient, createSqsQueue } from './send-event.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const CALLBACKS = ROUTE_CALLBACKS;
+const PARSERS = await loadAllCallbacks();
 /** A body every route refuses (422): with a quarantine configured, it must be kept before a 4xx. */
 const REFUSED_BODY = '{}';
 
@@ -43,7 +44,9 @@ function handlersAt(endpoint: string, accountPath: string): { handlers: Handlers
   const quarantine = createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client });
   const handlers = new Map<string, CallbackHandler>();
   for (const { source, path } of CALLBACKS) {
-    handlers.set(path, createCallbackHandler(SOURCES[source], { queue, quarantine, access: false }));
+    const callbacks = PARSERS.get(source);
+    if (!callbacks) throw new Error(`no parsers for ${source}`);
+    handlers.set(path, createCallbackHandler(callbacks, { queue, quarantine, access: false }));
   }
   return { handlers, client };
 }
@@ -65,9 +68,7 @@ async function call(handlers: Handlers, path: string, body: string, label: strin
 /** Every route's real callback plus one refused body, all at once; then one more callback alone. */
 async function burst(handlers: Handlers): Promise<Answer[]> {
   const together = await Promise.all([
-    ...CALLBACKS.map(({ source, path, fixture }) =>
-      call(handlers, path, loadFixture(source, fixture).body.toString('utf8'), path),
-    ),
+    ...CALLBACKS.map(({ path, sample }) => call(handlers, path, sample.body.toString('utf8'), path)),
     call(handlers, '/callbacks/bk-job', REFUSED_BODY, 'refused body, quarantine down'),
   ]);
   const alone = await call(
@@ -113,8 +114,8 @@ async function receiveAll(client: SQSClient, queueUrl: string): Promise<Message[
 /** After the outage, one callback per route: each must be 200 with its event in the queue. */
 async function expectRecovered(handlers: Handlers, client: SQSClient, queueUrl: string, quarantineUrl: string) {
   const answers: Answer[] = [];
-  for (const { source, path, fixture } of CALLBACKS) {
-    answers.push(await call(handlers, path, loadFixture(source, fixture).body.toString('utf8'), path));
+  for (const { path, sample } of CALLBACKS) {
+    answers.push(await call(handlers, path, sample.body.toString('utf8'), path));
   }
   const refused = await call(handlers, '/callbacks/bk-job', REFUSED_BODY, 'refused body, quarantine back');
   for (const { label, response } of answers) expect(response.statusCode, label).toBe(200);
@@ -231,7 +232,7 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
     const { handlers, client } = handlersAt(await faulty.listen(), accountPath);
     try {
       const answers = await Promise.all(
-        CALLBACKS.map(({ source, path, fixture }) => call(handlers, path, loadFixture(source, fixture).body.toString('utf8'), path)),
+        CALLBACKS.map(({ path, sample }) => call(handlers, path, sample.body.toString('utf8'), path)),
       );
       for (const { label, response } of answers) expect(response.statusCode, label).toBe(200);
       const queued = (await sqs.drain(await sqs.queueUrl('events'))).map((m) => JSON.parse(m.Body ?? '{}').id);

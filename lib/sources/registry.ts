@@ -1,15 +1,28 @@
-import type { SourceName } from '../events/cloud-event.ts';
-import { bkJob } from './bk-job/callback.ts';
-import type { Source } from './source.ts';
-import { tencentCi } from './tencent-ci/callback.ts';
-import { thain } from './thain/callback.ts';
+import { bkJob } from './bk-job/index.ts';
+import type { Sender } from './sender.ts';
+import { tencentCi } from './tencent-ci/index.ts';
+import { thain } from './thain/index.ts';
 
 /**
- * Every source by name, for tools that handle all of them (replay, tests). Lambda entry points
- * import their one source directly, so each bundle carries only its own parser.
+ * Every sender the project takes, by its descriptor (`<name>/index.ts`): the one list from which the
+ * sender names, event types, the consumer's event schema, the JSON Schema, the example consumer's
+ * sentences, the test tables, the bench and the deploy's per-sender parts are derived. Descriptors
+ * carry no parser: a Lambda function imports its own sender's `callback.ts`, never this list.
  */
-export const SOURCES: Readonly<Record<SourceName, Source>> = {
-  'bk-job': bkJob,
-  'tencent-ci': tencentCi,
-  thain,
-};
+export const SENDERS = [bkJob, tencentCi, thain] as const;
+
+/** A sender's name, as it appears in an event's `source`. */
+export type SourceName = (typeof SENDERS)[number]['name'];
+
+/** Every sender's name, in registry order. */
+export const SOURCE_NAMES: readonly SourceName[] = SENDERS.map((sender) => sender.name);
+
+/** Whether a text is a registered sender's name. */
+export function isSourceName(name: string): name is SourceName {
+  return SENDERS.some((sender) => sender.name === name);
+}
+
+/** The descriptor of a registered sender, or undefined. */
+export function senderNamed(name: string): Sender | undefined {
+  return SENDERS.find((sender) => sender.name === name);
+}

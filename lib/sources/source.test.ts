@@ -1,20 +1,20 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../errors.ts';
+import { InvalidPayloadError, issueLine } from '../errors.ts';
 import { defineRoute } from './source.ts';
 
 const context = { labels: {}, receivedAt: new Date(0), raw: { contentType: '', body: '' } };
 const route = defineRoute({
   what: 'test callback',
   schema: v.object({ id: v.string(), steps: v.array(v.object({ code: v.number() })) }),
-  normalize: (payload) => ({ type: 'test.job.done', subject: payload.id, status: 'succeeded', sourceStatus: 0 }),
+  normalize: (payload) => ({ type: 'test.job.done', subject: payload.id, data: { status: 'succeeded', sourceStatus: 0 } }),
 });
 
 function issuesOf(decoded: unknown): readonly string[] {
   try {
     route.toDraft(decoded, context);
   } catch (error) {
-    if (error instanceof InvalidPayloadError) return error.issues;
+    if (error instanceof InvalidPayloadError) return error.issues.map(issueLine);
     throw error;
   }
   throw new Error('no error');
@@ -22,7 +22,7 @@ function issuesOf(decoded: unknown): readonly string[] {
 
 describe('defineRoute', () => {
   it('normalizes a valid payload', () => {
-    expect(route.toDraft({ id: 'a', steps: [] }, context)).toMatchObject({ subject: 'a', status: 'succeeded' });
+    expect(route.toDraft({ id: 'a', steps: [] }, context)).toMatchObject({ subject: 'a', data: { status: 'succeeded' } });
   });
 
   it('names each problem by its path: missing fields and wrong types, deep in lists too', () => {

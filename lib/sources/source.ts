@@ -1,56 +1,55 @@
 import * as v from 'valibot';
-import type { Decoders } from '../decode/decode-body.ts';
-import { ISSUE_LIMITS, InvalidPayloadError } from '../errors.ts';
-import type { RawBody, SourceName, Step } from '../events/cloud-event.ts';
-import type { Status } from '../events/status.ts';
+import { decodeBodyText } from '../decode/charset.ts';
+import { type Decoders, type XmlDecoder, decodeBody } from '../decode/decode-body.ts';
+import { ISSUE_LIMITS, InvalidPayloadError, type PayloadIssue, bodyIssue } from '../errors.ts';
+import type { CloudEvent } from '../events/cloud-event.ts';
+import { type CallbackContext, type EventDraft, toCloudEvent } from '../events/envelope.ts';
+import { type Sender, routeNameOf } from './sender.ts';
 
-/** What a route knows about the request besides its body. */
-export interface CallbackContext {
-  /** Query parameters of the registered URL, except `token` (contract §1). */
-  readonly labels: Readonly<Record<string, string>>;
-  /** When the request arrived. */
-  readonly receivedAt: Date;
-  /** The body exactly as received, with its Content-Type. */
-  readonly raw: RawBody;
+/** One kind of callback: validates a decoded body and normalizes it (pure: no I/O, no clock). */
+export interface Route<Draft extends EventDraft = EventDraft> {
+  /** Throws {@link InvalidPayloadError} (422) when the body is not this route's shape. */
+  toDraft(decoded: unknown, context: CallbackContext): Draft;
 }
 
-/** What a route makes of one valid callback; the pipeline adds id, labels, raw and the envelope. */
-export interface EventDraft {
-  readonly type: string;
-  readonly subject: string;
-  /** When the reported state was reached, if the payload says so (RFC 3339, UTC). */
-  readonly time?: string | undefined;
-  readonly status: Status;
-  readonly sourceStatus: number | string;
-  readonly message?: string | undefined;
-  readonly steps?: readonly Step[] | undefined;
-  /** What a consumer of this sender needs besides the common fields (`data.*`). */
-  readonly extra?: Readonly<Record<string, unknown>>;
-  /**
-   * What tells this event apart when the fields above do not (an event of a kind the source does
-   * not know): it joins the event id.
-   */
-  readonly identity?: unknown;
-}
-
-/** One kind of callback: its payload schema and the pure function that normalizes it. */
-export interface Route {
-  /** Validates a decoded body and normalizes it; throws {@link InvalidPayloadError} when invalid. */
-  toDraft(decoded: unknown, context: CallbackContext): EventDraft;
-}
-
-/** A sender: its name, the body formats it sends, and the route for a request path. */
-export interface Source {
-  readonly name: SourceName;
+/** A sender's parsers: its descriptor, the decoders of the formats it takes, and its routes. */
+export interface Callbacks {
+  readonly sender: Sender;
   readonly decoders: Decoders;
-  /**
-   * True for a sender that never sends the same callback twice (Thain): two equal bodies are then
-   * two real events (a flow paused twice), so the receive time joins the event id. False for senders
-   * that resend (bk-job after a non-200): a resend must keep its id so that consumers drop it.
-   */
-  readonly deliversOnce?: boolean;
   /** The route serving this path, or undefined for a path this function does not serve (404). */
   route(path: string): Route | undefined;
+}
+
+/**
+ * A sender's parsers (`callbacks` in its `callback.ts`): one route per route of its descriptor.
+ * `xml` is passed by a sender that takes XML (Tencent CI), so that the XML parser is bundled into
+ * that function alone.
+ */
+export function defineCallbacks<const S extends Sender>(
+  sender: S,
+  spec: { readonly routes: { readonly [K in keyof S['routes']]: Route }; readonly xml?: XmlDecoder },
+): Callbacks {
+  const routes: Readonly<Record<string, Route>> = spec.routes;
+  return {
+    sender,
+    decoders: { formats: sender.formats, ...(spec.xml && { xml: spec.xml }) },
+    route(path) {
+      const name = routeNameOf(sender, path);
+      return name === undefined ? undefined : routes[name];
+    },
+  };
+}
+
+/**
+ * The event one callback body makes on a route, with nothing sent anywhere: the body decoded by its
+ * declared charset and sniffed format, validated and normalized by the route, and put in its
+ * envelope. Throws the {@link CallbackError} a bad body gets (400, 422). The pipeline runs this; so
+ * do tests of a sender's status tables and samples.
+ */
+export function normalizeCallback(callbacks: Callbacks, route: Route, bytes: Uint8Array, contentType: string, context: CallbackContext): CloudEvent {
+  const text = decodeBodyText(bytes, contentType, context.raw);
+  const decoded = decodeBody(text, callbacks.decoders);
+  return toCloudEvent(callbacks.sender, route.toDraft(decoded.value, context), context);
 }
 
 /**
@@ -63,18 +62,17 @@ export interface Source {
 export const FULL_VALIDATION_MAX_CHARS = 32 * 1024;
 
 /** Builds a route from a valibot schema and a pure normalize function. */
-export function defineRoute<const S extends v.GenericSchema>(spec: {
+export function defineRoute<const S extends v.GenericSchema, Draft extends EventDraft>(spec: {
   /** Names the payload in error messages, e.g. "bk-job callback". */
   readonly what: string;
   readonly schema: S;
-  readonly normalize: (payload: v.InferOutput<S>, context: CallbackContext) => EventDraft;
-}): Route {
+  readonly normalize: (payload: v.InferOutput<S>, context: CallbackContext) => Draft;
+}): Route<Draft> {
   return {
     toDraft(decoded, context) {
       if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
         const received = Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded;
-        const line = `(body): expected an object, received ${received}`;
-        throw new InvalidPayloadError(`${spec.what} is not valid: ${line}`, [line]);
+        throw new InvalidPayloadError(spec.what, [bodyIssue(`expected an object, received ${received}`)]);
       }
       const result = v.safeParse(spec.schema, decoded, { abortEarly: true });
       if (result.success) return spec.normalize(result.output, context);
@@ -86,26 +84,19 @@ export function defineRoute<const S extends v.GenericSchema>(spec: {
 }
 
 /**
- * Turns valibot issues into the contract's 422 error: one `path: problem` line per issue, for the
- * first {@link ISSUE_LIMITS}.maxIssues only. `complete: false` says the issues are the first of
+ * Turns valibot issues into the 422 error (docs/contract.md, Responses): each issue's path and
+ * problem (`is missing` for an absent field). `complete: false` says the issues are the first of
  * possibly more (validation stopped early), so none is counted.
  */
-export function invalidPayload(
-  what: string,
-  issues: readonly v.BaseIssue<unknown>[],
-  complete = true,
-): InvalidPayloadError {
-  const lines = issues.slice(0, ISSUE_LIMITS.maxIssues).map((issue) => {
-    const path = v.getDotPath(issue) || '(body)';
-    const problem = issue.received === 'undefined' ? 'is missing' : issue.message;
-    return `${path}: ${problem}`;
-  });
-  const more = issues.length > 3 || !complete ? '; …' : '';
-  return new InvalidPayloadError(
-    `${what} is not valid: ${lines.slice(0, 3).join('; ')}${more}`,
-    lines,
-    { fields: issues.map(fieldOf), issueCount: complete ? issues.length : 'not counted' },
+export function invalidPayload(what: string, issues: readonly v.BaseIssue<unknown>[], complete = true): InvalidPayloadError {
+  const payloadIssues = issues.slice(0, ISSUE_LIMITS.maxIssues).map(
+    (issue): PayloadIssue => ({
+      path: v.getDotPath(issue) || '(body)',
+      message: issue.received === 'undefined' ? 'is missing' : issue.message,
+      field: fieldOf(issue),
+    }),
   );
+  return new InvalidPayloadError(what, payloadIssues, { total: issues.length, complete });
 }
 
 /**
@@ -124,9 +115,4 @@ function fieldOf(issue: v.BaseIssue<unknown>): string {
       return item.type === 'object' && !refusedKey ? String(item.key) : '*';
     })
     .join('.');
-}
-
-/** A route for a source with one kind of callback, served on any path (function URLs pass any). */
-export function singleRoute(route: Route): (path: string) => Route {
-  return () => route;
 }

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
-import { bkJob } from './callback.ts';
+import { callbacks as bkJob } from './callback.ts';
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const harness = useSourceHarness(bkJob, { now: () => RECEIVED });
 

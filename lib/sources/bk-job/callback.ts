@@ -1,9 +1,12 @@
 import * as v from 'valibot';
+import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import { type Status, mapStatus } from '../../events/status.ts';
-import { type Source, defineRoute, singleRoute } from '../source.ts';
+import { defineCallbacks, defineRoute } from '../source.ts';
+import type { BkJobEventData } from './event.ts';
+import { bkJob } from './index.ts';
 
 /**
- * bk-job `RunStatusEnum` (protocols.md §1.3), the same for jobs and steps. Choices the contract
+ * bk-job `RunStatusEnum` (docs/senders/bk-job.md, Status), the same for jobs and steps. Choices the contract
  * leaves to us: 6 IGNORE_ERROR is a step that failed but whose error was ignored, so the job went
  * on: `succeeded`. 12 is not in the enum (only a doc's "force-terminate failed"): `unknown`.
  * 14 ABANDONED is a terminal state the job never finished in: `cancelled`.
@@ -54,8 +57,8 @@ const StepInstanceSchema = v.object({
 /**
  * The bk-job job-finished callback (`JobCallbackDTO`), as bk-job really sends it.
  *
- * @see ../../../shared/protocols.md §1 (the real key is `step_instances`; the docs' `step_instance_list`
- *   is accepted too).
+ * @see docs/senders/bk-job.md (the real key is `step_instances`; the docs' `step_instance_list` is
+ *   accepted too)
  * @example {"job_instance_id":12345,"status":3,"step_instances":[{"step_instance_id":16271,"status":3}]}
  */
 export const BkJobCallbackSchema = v.looseObject({
@@ -67,28 +70,28 @@ export const BkJobCallbackSchema = v.looseObject({
 /** A valid bk-job callback. */
 export type BkJobCallback = v.InferOutput<typeof BkJobCallbackSchema>;
 
-/** BlueKing JOB: one JSON callback when a job ends, sometimes labelled as a form (protocols.md §1). */
-export const bkJob = {
-  name: 'bk-job',
-  decoders: { formats: ['json', 'form'] },
-  route: singleRoute(
-    defineRoute({
-      what: 'bk-job callback',
-      schema: BkJobCallbackSchema,
-      normalize: (callback) => {
-        const steps = callback.step_instances ?? callback.step_instance_list ?? [];
-        return {
-          type: 'bkjob.job.finished',
-          subject: callback.job_instance_id,
-          status: mapStatus(BK_JOB_STATUS, callback.status),
-          sourceStatus: callback.status,
-          steps: steps.map((step) => ({
-            id: step.step_instance_id,
-            status: mapStatus(BK_JOB_STATUS, step.status),
-            sourceStatus: step.status,
-          })),
-        };
-      },
-    }),
-  ),
-} as const satisfies Source;
+/**
+ * The event of one bk-job callback: the job, its status and its steps in order. Pure: the same
+ * callback always gives the same draft (the pipeline adds the receive time, labels and raw body).
+ */
+export function normalize(callback: BkJobCallback): EventDraft<DraftOf<BkJobEventData>> {
+  const steps = callback.step_instances ?? callback.step_instance_list ?? [];
+  return {
+    type: 'bkjob.job.finished',
+    subject: callback.job_instance_id,
+    data: {
+      status: mapStatus(BK_JOB_STATUS, callback.status),
+      sourceStatus: callback.status,
+      steps: steps.map((step) => ({
+        id: step.step_instance_id,
+        status: mapStatus(BK_JOB_STATUS, step.status),
+        sourceStatus: step.status,
+      })),
+    },
+  };
+}
+
+/** bk-job's parsers: its one route, on any path. */
+export const callbacks = defineCallbacks(bkJob, {
+  routes: { job: defineRoute({ what: 'bk-job callback', schema: BkJobCallbackSchema, normalize }) },
+});

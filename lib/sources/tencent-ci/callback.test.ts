@@ -9,7 +9,7 @@ import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { decodeBody } from '../../decode/decode-body.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import { tencentCi, toCiTree } from './callback.ts';
+import { callbacks as tencentCi, toCiTree } from './callback.ts';
 
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const harness = useSourceHarness(tencentCi, { now: () => RECEIVED });

@@ -1,23 +1,25 @@
 import * as v from 'valibot';
 import { decodeXml } from '../../decode/xml.ts';
-import { InvalidPayloadError } from '../../errors.ts';
+import { InvalidPayloadError, bodyIssue } from '../../errors.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
-import type { EventDraft, Route, Source } from '../source.ts';
-import { singleRoute } from '../source.ts';
-import { jobDraft, workflowDraft } from './jobs.ts';
+import { type Route, defineCallbacks } from '../source.ts';
+import type { CiNode } from './event.ts';
+import { tencentCi } from './index.ts';
+import { type CiDraft, jobDraft, workflowDraft } from './jobs.ts';
 import { isSimpleModeration, moderationDetailDraft, moderationSimpleDraft } from './moderation.ts';
 import { ciStatus } from './status.ts';
-import { type CiNode, Text, WHAT, asList, asNode, asText, parse, toCiTree } from './tree.ts';
+import { Text, WHAT, asList, asNode, asText, parse, toCiTree } from './tree.ts';
 
 export { TENCENT_CI_STATUS } from './status.ts';
-export { type CiNode, type CiValue, toCiTree } from './tree.ts';
+export { toCiTree } from './tree.ts';
+export type { CiNode, CiValue } from './event.ts';
 
 /**
  * An `EventName` this project does not know: accepted, never rejected, as `tencentci.event.unknown`
  * with the real name in `data.eventName`; the callback itself is in `data.raw`. Its subject is the
  * first JobId or RunId it carries, else the name.
  */
-function unknownDraft(tree: CiNode, eventName: string): EventDraft {
+function unknownDraft(tree: CiNode, eventName: string): CiDraft {
   const job = asNode(asList(tree.JobsDetail)[0]);
   const execution = asNode(tree.WorkflowExecution);
   const jobId = asText(job?.JobId) || undefined;
@@ -27,9 +29,7 @@ function unknownDraft(tree: CiNode, eventName: string): EventDraft {
     type: 'tencentci.event.unknown',
     subject: jobId ?? runId ?? eventName,
     time: toUtcRfc3339(asText(job?.EndTime)) ?? toUtcRfc3339(asText(execution?.CreateTime)),
-    status: ciStatus(state),
-    sourceStatus: state ?? '',
-    extra: { eventName, legacyFormat: false, jobId, runId },
+    data: { status: ciStatus(state), sourceStatus: state ?? '', eventName, legacyFormat: false, jobId, runId },
     // Nothing else is known of it: two such callbacks are told apart by all they carry.
     identity: tree,
   };
@@ -37,7 +37,8 @@ function unknownDraft(tree: CiNode, eventName: string): EventDraft {
 
 const EnvelopeSchema = v.object({ EventName: Text });
 
-const tencentCiRoute: Route = {
+/** The one CI route: what the callback is decides how it is read (job, workflow, moderation, unknown). */
+const tencentCiRoute: Route<CiDraft> = {
   toDraft(decoded) {
     const tree = toCiTree(decoded);
     // An empty <EventName/> says nothing: read it like the legacy form without one.
@@ -51,8 +52,7 @@ const tencentCiRoute: Route = {
           ? 'WorkflowFinish'
           : undefined);
     if (eventName === undefined) {
-      const line = '(body): expected EventName, JobsDetail or WorkflowExecution, or a moderation result';
-      throw new InvalidPayloadError(`${WHAT} is not valid: ${line}`, [line]);
+      throw new InvalidPayloadError(WHAT, [bodyIssue('expected EventName, JobsDetail or WorkflowExecution, or a moderation result')]);
     }
     if (eventName === 'TaskFinish') return jobDraft(tree, eventName, named === undefined);
     if (eventName === 'WorkflowFinish') return workflowDraft(tree, eventName, named === undefined);
@@ -61,13 +61,5 @@ const tencentCiRoute: Route = {
   },
 };
 
-/**
- * Tencent Cloud Infinite (数据万象): job (`TaskFinish`), workflow (`WorkflowFinish`) and content
- * moderation (`Review*`, detailed or simple form) callbacks, in XML or JSON. The XML decoder is
- * passed here so that fast-xml-parser is bundled into this function alone.
- */
-export const tencentCi = {
-  name: 'tencent-ci',
-  decoders: { formats: ['json', 'xml'], xml: decodeXml },
-  route: singleRoute(tencentCiRoute),
-} as const satisfies Source;
+/** Tencent CI's parsers: one route on any path. The XML decoder is passed here, so fast-xml-parser is bundled into this function alone. */
+export const callbacks = defineCallbacks(tencentCi, { routes: { callback: tencentCiRoute }, xml: decodeXml });

@@ -1,11 +1,9 @@
 import * as v from 'valibot';
-import type { Step } from '../../events/cloud-event.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
-import type { EventDraft } from '../source.ts';
+import type { DraftOf, EventDraft } from '../../events/envelope.ts';
+import type { CiNode, CiValue, TencentCiEventData } from './event.ts';
 import { ciStatus, utc } from './status.ts';
 import {
-  type CiNode,
-  type CiValue,
   Id,
   Text,
   asList,
@@ -18,6 +16,9 @@ import {
   split,
   withChild,
 } from './tree.ts';
+
+/** What a CI normalizer returns: its data is the CI event data consumers get. */
+export type CiDraft = EventDraft<DraftOf<TencentCiEventData>>;
 
 /** The fields of a `JobsDetail` that the event relies on; the rest is carried as received. */
 const JobDetailSchema = v.object({
@@ -193,16 +194,21 @@ export function jobsOf<J extends { readonly State: string; readonly Message?: st
  * `TaskFinish`: one job finished. With several jobs in one callback, the event describes the first
  * (subject, status, fields) and `data.otherJobs` holds the others.
  */
-export function jobDraft(tree: CiNode, eventName: string, legacyFormat: boolean): EventDraft {
+export function jobDraft(tree: CiNode, eventName: string, legacyFormat: boolean): CiDraft {
   const { first, fields, otherJobs } = jobsOf(tree, parse(CiTaskFinishSchema, tree).JobsDetail, jobFields);
   return {
     type: 'tencentci.job.finished',
     subject: first.JobId,
     time: toUtcRfc3339(first.EndTime),
-    status: ciStatus(first.State),
-    sourceStatus: first.State,
-    message: first.Message || undefined,
-    extra: { eventName, legacyFormat, ...fields, otherJobs },
+    data: {
+      status: ciStatus(first.State),
+      sourceStatus: first.State,
+      message: first.Message || undefined,
+      eventName,
+      legacyFormat,
+      ...fields,
+      otherJobs,
+    },
   };
 }
 
@@ -228,11 +234,11 @@ const TASK_FIELDS = ['JobId', 'State', 'Type', 'Name', 'CreateTime', 'StartTime'
  * under way; its tasks become `data.steps`. The type stays `tencentci.workflow.finished` whatever
  * the state: `data.status` and `data.terminal` say where the run is.
  */
-export function workflowDraft(tree: CiNode, eventName: string, legacyFormat: boolean): EventDraft {
+export function workflowDraft(tree: CiNode, eventName: string, legacyFormat: boolean): CiDraft {
   const { WorkflowExecution: execution } = parse(CiWorkflowFinishSchema, tree);
   const { picked, rest } = split(asNode(tree.WorkflowExecution), WORKFLOW_FIELDS);
   const taskNodes = asList(picked.Tasks).map(asNode);
-  const steps: Step[] = execution.Tasks.map((task, index) => ({
+  const steps = execution.Tasks.map((task, index) => ({
     id: task.JobId ?? '',
     status: ciStatus(task.State),
     sourceStatus: task.State ?? '',
@@ -249,10 +255,10 @@ export function workflowDraft(tree: CiNode, eventName: string, legacyFormat: boo
     type: 'tencentci.workflow.finished',
     subject: execution.RunId,
     time: ends.at(-1) ?? toUtcRfc3339(execution.CreateTime),
-    status: ciStatus(execution.State),
-    sourceStatus: execution.State,
-    steps,
-    extra: {
+    data: {
+      status: ciStatus(execution.State),
+      sourceStatus: execution.State,
+      steps,
       eventName,
       legacyFormat,
       runId: execution.RunId,

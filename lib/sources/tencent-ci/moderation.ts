@@ -1,10 +1,9 @@
 import * as v from 'valibot';
 import { toUtcRfc3339 } from '../../events/time.ts';
-import type { EventDraft } from '../source.ts';
-import { jobsOf } from './jobs.ts';
+import type { CiNode, ModerationCategory } from './event.ts';
+import { type CiDraft, jobsOf } from './jobs.ts';
 import { ciStatus, utc } from './status.ts';
 import {
-  type CiNode,
   Id,
   Text,
   asNode,
@@ -33,22 +32,6 @@ function verdictOf(result: string | undefined): Verdict {
  */
 function numberOf(text: string | undefined): number | undefined {
   return text !== undefined && /^-?\d{1,15}(\.\d{1,15})?$/.test(text) ? Number(text) : undefined;
-}
-
-/** One moderation category (porn, terrorism, politics, ads, ...): whether it hit, and how strongly. */
-export interface ModerationCategory {
-  /** The category: CI's `PornInfo` / `porn_info` is `porn`. */
-  readonly name: string;
-  /** `HitFlag`: 0 not hit, 1 hit (sensitive), 2 suspicious (text). */
-  readonly hitFlag?: number | undefined;
-  /** `Score`, 0-100: how sure CI is. */
-  readonly score?: number | undefined;
-  readonly label?: string | undefined;
-  readonly subLabel?: string | undefined;
-  /** `Count`: how many snapshots or sections hit (video, audio, text). */
-  readonly count?: number | undefined;
-  /** The category's other nodes as received (`OcrResults`, `LibResults`, `Keywords`, ...). */
-  readonly detail?: CiNode | undefined;
 }
 
 /** How one form of the callback names a category's fields. */
@@ -191,16 +174,22 @@ function detailFields(job: v.InferOutput<typeof ModerationJobSchema>, node: CiNo
  * A live stream sends interim results with one JobId, State and time: the whole callback joins the
  * event id, so each is its own event and a resend keeps its id.
  */
-export function moderationDetailDraft(tree: CiNode, eventName: string): EventDraft {
+export function moderationDetailDraft(tree: CiNode, eventName: string): CiDraft {
   const { first, fields, otherJobs } = jobsOf(tree, parse(CiModerationDetailSchema, tree).JobsDetail, detailFields);
   return {
     type: 'tencentci.moderation.result',
     subject: first.JobId,
     time: toUtcRfc3339(first.CreationTime),
-    status: ciStatus(first.State),
-    sourceStatus: first.State,
-    message: first.Message || undefined,
-    extra: { eventName, legacyFormat: false, form: 'detail', ...fields, otherJobs },
+    data: {
+      status: ciStatus(first.State),
+      sourceStatus: first.State,
+      message: first.Message || undefined,
+      eventName,
+      legacyFormat: false,
+      form: 'detail',
+      ...fields,
+      otherJobs,
+    },
     identity: tree,
   };
 }
@@ -238,7 +227,7 @@ const SIMPLE_FIELDS = ['event', 'trace_id', 'result', 'forbidden_status', 'url',
  * through the API); status: `code` 0 succeeded, any other failed; time: when it was received (the
  * simple form carries none).
  */
-export function moderationSimpleDraft(tree: CiNode): EventDraft {
+export function moderationSimpleDraft(tree: CiNode): CiDraft {
   const callback = parse(CiModerationSimpleSchema, tree);
   const { data } = callback;
   const { picked, rest } = split(asNode(tree.data), SIMPLE_FIELDS);
@@ -247,10 +236,10 @@ export function moderationSimpleDraft(tree: CiNode): EventDraft {
   return {
     type: 'tencentci.moderation.result',
     subject: data.trace_id,
-    status: callback.code === '0' ? 'succeeded' : 'failed',
-    sourceStatus: callback.code,
-    message: callback.message || undefined,
-    extra: {
+    data: {
+      status: callback.code === '0' ? 'succeeded' : 'failed',
+      sourceStatus: callback.code,
+      message: callback.message || undefined,
       eventName: data.event,
       legacyFormat: false,
       form: 'simple',

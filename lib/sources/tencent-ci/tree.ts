@@ -1,14 +1,10 @@
 import * as v from 'valibot';
-import { InvalidPayloadError } from '../../errors.ts';
+import { InvalidPayloadError, bodyIssue } from '../../errors.ts';
+import type { CiNode, CiValue } from './event.ts';
 import { invalidPayload } from '../source.ts';
 import { REPEATABLE_NODES, TEXT_RESULTS } from './repeatable-nodes.ts';
 
-/** A CI callback after shaping: every leaf is text, every repeatable node a list. */
-export type CiValue = string | CiNode | CiValue[];
-/** An element of a CI callback. Null-prototype: every key is plain own data. */
-export interface CiNode {
-  [name: string]: CiValue;
-}
+export type { CiNode, CiValue } from './event.ts';
 
 /** The element name the tree's top level stands for: CI's `<Response>` root. */
 const ROOT = 'Response';
@@ -94,8 +90,7 @@ export function toCiTree(decoded: unknown): CiNode {
   const eventName = own(content, 'EventName');
   const tree = shape(content, ROOT, typeof eventName === 'string' && TEXT_EVENT_NAMES.has(eventName));
   if (typeof tree === 'string' || Array.isArray(tree)) {
-    const line = `(body): expected an object, received ${Array.isArray(tree) ? 'an array' : 'text'}`;
-    throw new InvalidPayloadError(`${WHAT} is not valid: ${line}`, [line]);
+    throw new InvalidPayloadError(WHAT, [bodyIssue(`expected an object, received ${Array.isArray(tree) ? 'an array' : 'text'}`)]);
   }
   return tree;
 }

@@ -10,7 +10,9 @@ import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { CloudEventSchema } from '../../events/cloud-event.ts';
 import { createCallbackHandler } from '../../http/callback-handler.ts';
 import { createSqsQueue } from '../../queue/send-event.ts';
-import { type ThainKind, thain, thainKindOf } from './callback.ts';
+import { routeNameOf } from '../sender.ts';
+import { type ThainKind, callbacks as thain } from './callback.ts';
+import { thain as thainSender } from './index.ts';
 
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
@@ -49,10 +51,10 @@ function statusBody(code: number | string, message = '', flowExecutionId = '5001
   ]);
 }
 
-/** The kind a fixture is for, from its name: `thain-<kind>-…` or `thain-invalid-<kind>-…`. */
+/** The kind a sample is for: the route its request line names (`/callbacks/thain/job`). */
 function fixtureKind(fixture: HttpFixture): ThainKind {
-  const kind = thainKindOf(fixture.name.replace(/^thain-(invalid-)?/, '').split('-')[0] ?? '');
-  if (!kind) throw new Error(`${fixture.name}: no Thain kind in the name`);
+  const kind = routeNameOf(thainSender, fixture.path);
+  if (kind !== 'flow' && kind !== 'job' && kind !== 'modify') throw new Error(`${fixture.name}: posted to no Thain route`);
   return kind;
 }
 

@@ -1,14 +1,18 @@
 import * as v from 'valibot';
+import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import { type Status, mapStatus } from '../../events/status.ts';
-import { type Route, type Source, defineRoute } from '../source.ts';
+import { type Route, defineCallbacks, defineRoute } from '../source.ts';
+import type { ThainEventData } from './event.ts';
+import { thain } from './index.ts';
 
-/** The three Thain callback kinds, each registered on its own URL (contract §1). */
-export const THAIN_KINDS = ['flow', 'job', 'modify'] as const;
-/** A Thain callback kind: flow status, job status, or a flow's scheduling change. */
-export type ThainKind = (typeof THAIN_KINDS)[number];
+/** A Thain callback kind, each registered on its own URL: flow status, job status, or a flow's scheduling change. */
+export type ThainKind = keyof typeof thain.routes;
+
+/** What a Thain normalizer returns. */
+type ThainDraft = EventDraft<DraftOf<ThainEventData>>;
 
 /**
- * Flow `callback_url` codes, Thain's `FlowLastRunStatus` (protocols.md §2.2a). 1 NEVER and 6 PAUSE
+ * Flow `callback_url` codes, Thain's `FlowLastRunStatus` (docs/senders/thain.md, Flow status). 1 NEVER and 6 PAUSE
  * exist in the enum but are never sent; they map to `unknown` like any code not listed.
  * 7 AUTO_KILLED is a flow that Thain killed because it overran its SLA timeout: nobody asked for it
  * to stop and its work did not get done, so it is `failed` (what a consumer alerts on), unlike
@@ -23,7 +27,7 @@ export const THAIN_FLOW_STATUS: Readonly<Record<number, Status>> = {
 };
 
 /**
- * Job `callback_url` codes, Thain's `JobExecutionStatus` (protocols.md §2.2b). They overlap the flow
+ * Job `callback_url` codes, Thain's `JobExecutionStatus` (docs/senders/thain.md, Job status). They overlap the flow
  * codes with other meanings (2 is "flow succeeded" but "job started"), which is why the URL and not
  * the body picks the table.
  */
@@ -35,7 +39,8 @@ export const THAIN_JOB_STATUS: Readonly<Record<number, Status>> = {
 
 /**
  * `modify_callback_url` codes: `SendModifyUtils`' private PAUSE and SCHEDULING constants, which are
- * the reverse of `FlowSchedulingStatus` (protocols.md §2.2c), so that enum must not be used here.
+ * the reverse of `FlowSchedulingStatus` (docs/senders/thain.md, Flow modify), so that enum must not be
+ * used here.
  */
 export const THAIN_MODIFY_STATUS: Readonly<Record<number, Status>> = {
   1: 'paused',
@@ -88,7 +93,7 @@ const ThainMessageSchema = v.pipe(
  * A Thain flow or job status callback: the two bodies have the same fields (`FlowHttpNotice`,
  * `JobHttpNotice`); only the URL tells them apart. Extra keys are tolerated.
  *
- * @see ../../../shared/protocols.md §2.2 (a) and (b); seed 004 (`open-thain/thain-doc` http-callback.md)
+ * @see docs/senders/thain.md (`FlowHttpNotice`, `JobHttpNotice`; `open-thain/thain-doc` http-callback.md)
  * @example flowId=101&flowExecutionId=5002&code=3&message=Job%5Bload%5D+exception%3A+IOException%3A+disk+full%0A
  */
 export const ThainStatusCallbackSchema = v.looseObject({
@@ -103,7 +108,7 @@ export type ThainStatusCallback = v.InferOutput<typeof ThainStatusCallbackSchema
 /**
  * A Thain flow modify callback (`SendModifyUtils`): sent on pause, resume and cron update.
  *
- * @see ../../../shared/protocols.md §2.2 (c)
+ * @see docs/senders/thain.md, Flow modify
  * @example flowId=101&status=1
  */
 export const ThainModifyCallbackSchema = v.looseObject({
@@ -113,68 +118,52 @@ export const ThainModifyCallbackSchema = v.looseObject({
 /** A valid Thain flow modify callback. */
 export type ThainModifyCallback = v.InferOutput<typeof ThainModifyCallbackSchema>;
 
-/** A route for the flow or job status URL; they differ only in event type and code table. */
-function statusRoute(
-  kind: 'flow' | 'job',
-  table: Readonly<Record<number, Status>>,
-): Route {
-  return defineRoute({
-    what: `thain ${kind} callback`,
-    schema: ThainStatusCallbackSchema,
-    normalize: (callback) => ({
-      type: `thain.${kind}.status`,
-      // Both carry only the flow execution: a job callback has no job id (label the URL instead).
-      subject: callback.flowExecutionId,
+/** The normalizer of the flow or job status URL; they differ only in event type and code table. */
+function normalizeStatus(kind: 'flow' | 'job', table: Readonly<Record<number, Status>>) {
+  return (callback: ThainStatusCallback): ThainDraft => ({
+    type: `thain.${kind}.status`,
+    // Both carry only the flow execution: a job callback has no job id (label the URL instead).
+    subject: callback.flowExecutionId,
+    data: {
       status: mapStatus(table, callback.code),
       sourceStatus: callback.code,
-      // Thain sends `message=` on every non-error code; the contract's message is failure text
-      // "when it has one", so an empty one is left out rather than sent as "". Otherwise it is
-      // kept whole: no trimming, the trailing newline of a shell job's stderr included.
+      // Thain sends `message=` on every non-error code; the event's message is failure text "when
+      // it has one", so an empty one is left out rather than sent as "". Otherwise it is kept
+      // whole: no trimming, the trailing newline of a shell job's stderr included.
       message: callback.message === '' ? undefined : callback.message,
-      extra: { kind, flowId: callback.flowId, flowExecutionId: callback.flowExecutionId },
-    }),
+      kind,
+      flowId: callback.flowId,
+      flowExecutionId: callback.flowExecutionId,
+    },
   });
 }
 
-const ROUTES: Readonly<Record<ThainKind, Route>> = {
-  flow: statusRoute('flow', THAIN_FLOW_STATUS),
-  job: statusRoute('job', THAIN_JOB_STATUS),
-  modify: defineRoute({
-    what: 'thain modify callback',
-    schema: ThainModifyCallbackSchema,
-    normalize: (callback) => {
-      const scheduling = Object.hasOwn(SCHEDULING, callback.status)
-        ? SCHEDULING[callback.status]
-        : undefined;
-      return {
-        type: 'thain.flow.modified',
-        subject: callback.flowId,
-        status: mapStatus(THAIN_MODIFY_STATUS, callback.status),
-        sourceStatus: callback.status,
-        extra: { kind: 'modify', flowId: callback.flowId, ...(scheduling && { scheduling }) },
-      };
+/** The normalizer of the modify URL: the flow's schedule paused or resumed. */
+export function normalizeModify(callback: ThainModifyCallback): ThainDraft {
+  const scheduling = Object.hasOwn(SCHEDULING, callback.status) ? SCHEDULING[callback.status] : undefined;
+  return {
+    type: 'thain.flow.modified',
+    subject: callback.flowId,
+    data: {
+      status: mapStatus(THAIN_MODIFY_STATUS, callback.status),
+      sourceStatus: callback.status,
+      kind: 'modify',
+      flowId: callback.flowId,
+      ...(scheduling && { scheduling }),
     },
-  }),
-};
-
-/**
- * The kind a request path asks for: its last non-empty segment (a trailing slash is fine), because a
- * function URL passes any path and the HTTP API routes `/callbacks/thain/{flow,job,modify}`.
- */
-export function thainKindOf(path: string): ThainKind | undefined {
-  const last = path.split('/').findLast((segment) => segment !== '');
-  return THAIN_KINDS.find((kind) => kind === last);
+  };
 }
 
-/** Xiaomi Thain: flow status, job status and flow modify callbacks, as forms (protocols.md §2). */
-export const thain = {
-  name: 'thain',
-  // Thain only sends forms; JSON is taken as a lenient extra for hand-made or proxied callbacks.
-  decoders: { formats: ['form', 'json'] },
-  // Thain never resends: two equal bodies are two events (a flow paused twice).
-  deliversOnce: true,
-  route(path) {
-    const kind = thainKindOf(path);
-    return kind === undefined ? undefined : ROUTES[kind];
-  },
-} as const satisfies Source;
+/** The flow status normalizer (`/flow`). */
+export const normalizeFlow = normalizeStatus('flow', THAIN_FLOW_STATUS);
+/** The job status normalizer (`/job`). */
+export const normalizeJob = normalizeStatus('job', THAIN_JOB_STATUS);
+
+const ROUTES: Readonly<Record<ThainKind, Route>> = {
+  flow: defineRoute({ what: 'thain flow callback', schema: ThainStatusCallbackSchema, normalize: normalizeFlow }),
+  job: defineRoute({ what: 'thain job callback', schema: ThainStatusCallbackSchema, normalize: normalizeJob }),
+  modify: defineRoute({ what: 'thain modify callback', schema: ThainModifyCallbackSchema, normalize: normalizeModify }),
+};
+
+/** Thain's parsers: one route per kind, picked by the last path segment. */
+export const callbacks = defineCallbacks(thain, { routes: ROUTES });
