@@ -1,6 +1,11 @@
 'use strict';
-// Builds every function with esbuild when Serverless packages or deploys, so `sls package` and
-// `sls deploy` never ship a stale bundle and a user never runs a separate build step.
+// The project's Serverless plugin:
+// - adds each callback function's per-sender parts (a function with `sender: <name>`: its role,
+//   settings, metric filter, alarm, reserved concurrency and outputs; infra/build/sender-parts.mjs)
+//   and sets every alarm's actions to `custom.alarmTopic`, before variables are resolved;
+// - builds every function with esbuild when Serverless packages or deploys, so `sls package` and
+//   `sls deploy` never ship a stale bundle and a user never runs a separate build step;
+// - refuses queue retentions that would lose messages.
 const path = require('node:path');
 
 /**
@@ -37,6 +42,47 @@ class EsbuildBundles {
       'before:deploy:function:packageFunction': () => this.bundleAll(options.function),
       'before:invoke:local:invoke': () => undefined,
     };
+  }
+
+  /**
+   * Runs while the configuration can still be extended (before variables are resolved): the parts
+   * each callback function gets from its sender's descriptor, and the alarm actions.
+   */
+  async asyncInit() {
+    const input = this.serverless.configurationInput;
+    const Failure = this.serverless.classes.Error;
+    const functions = Object.entries(input.functions ?? {});
+    const callbackFunctions = functions.filter(([, spec]) => spec && typeof spec.sender === 'string');
+    const { loadSenders, senderParts } = await import('./sender-parts.mjs');
+    const senders = callbackFunctions.length > 0 ? await loadSenders(this.serverless.serviceDir) : [];
+    for (const sender of senders) {
+      const serving = callbackFunctions.filter(([, spec]) => spec.sender === sender.name);
+      if (serving.length !== 1) {
+        throw new Failure(`sender ${sender.name} (lib/sources/registry.ts) needs exactly one function with \`sender: ${sender.name}\` in serverless.yml; found ${serving.length}`);
+      }
+    }
+    const custom = input.custom ?? {};
+    if (!custom.kmsKeyUse || !custom.nagReasons || !custom.alarmTopic) {
+      throw new Failure('serverless.yml: custom.kmsKeyUse, custom.nagReasons and custom.alarmTopic are needed by the callback functions and alarms');
+    }
+    const naming = this.serverless.getProvider('aws').naming;
+    const defaults = input.params?.default ?? {};
+    for (const [fn, spec] of callbackFunctions) {
+      const sender = senders.find((candidate) => candidate.name === spec.sender);
+      if (!sender) throw new Failure(`function ${fn} names sender ${spec.sender}, which lib/sources/registry.ts does not list`);
+      for (const part of senderParts({ fn, spec, sender, naming, shared: custom, defaults })) {
+        this.serverless.extendConfiguration(part.path, part.value);
+      }
+    }
+    // Every alarm notifies the alarm topic when it fires and when it recovers.
+    for (const [id, resource] of Object.entries(input.resources?.Resources ?? {})) {
+      if (resource?.Type !== 'AWS::CloudWatch::Alarm') continue;
+      for (const actions of ['AlarmActions', 'OKActions']) {
+        if (resource.Properties?.[actions] === undefined) {
+          this.serverless.extendConfiguration(['resources', 'Resources', id, 'Properties', actions], [custom.alarmTopic]);
+        }
+      }
+    }
   }
 
   async bundleAll(only) {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
 import { STORE_TIMEOUTS } from '../../lib/store/payload-bucket.ts';
 import { metricLine } from '../../lib/store/redrive-handler.ts';
-import { loadServiceConfig } from '../local/service-config.ts';
+import { SENDERS } from '../../lib/sources/registry.ts';
+import { type ServiceFunction, callbackRoutes, loadServiceConfig } from '../local/service-config.ts';
 import { type Finding, type NagReport, runCdkNag } from './nag.ts';
 import { type RawTemplate, slsPackage } from './sls-package.ts';
 
@@ -59,8 +60,8 @@ beforeAll(async () => {
       httpApiBurstLimit: '20',
       logRetentionDays: '90',
       kmsKeyArn: KMS_KEY,
-      bkJobTokensSsmName: '/jobhooks/test/bk-job-tokens',
-      thainTokensSsmName: '/jobhooks/test/thain-tokens',
+      // Every callback function but one reads its tokens from SSM: one must stay without the grant.
+      ...Object.fromEntries(withSsm.map((fn) => [`${fn.name}TokensSsmName`, ssmName(fn)])),
   });
   template = Template.fromJSON(raw);
   [nagDefault, nagWithParams] = [await runCdkNag(raw, join(dir, 'default.json')), await runCdkNag(withParams, join(dir, 'params.json'))];
@@ -71,6 +72,17 @@ const functions = loadServiceConfig().functions;
 /** The functions that take callbacks: those with an HTTP API route or a function URL. */
 const callbackFunctions = functions.filter((fn) => fn.routes.length > 0 || fn.url);
 const logicalName = (fn: string) => `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`;
+/** `bkJob` → `BkJob`: the prefix of a function's resources. */
+const idOf = (fn: string) => logicalName(fn).replace(/LambdaFunction$/, '');
+/** The registered sender a callback function takes. */
+const senderOf = (fn: ServiceFunction) => {
+  const sender = SENDERS.find((candidate) => candidate.name === fn.sender);
+  if (!sender) throw new Error(`function ${fn.name} names no registered sender`);
+  return sender;
+};
+/** The callback functions whose tokens the `withParams` template reads from SSM (all but the last). */
+const withSsm = callbackFunctions.slice(0, -1);
+const ssmName = (fn: ServiceFunction) => `/jobhooks/test/${fn.sender}-tokens`;
 
 describe('sls package template', () => {
   it('has the events queue with a redrive policy to its dead-letter queue', () => {
@@ -153,9 +165,7 @@ describe('sls package template', () => {
       Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
     const stores = ['PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
     const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, ...stores, `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
-    expect(variables('BkJobLambdaFunction')).toEqual(own('BK_JOB'));
-    expect(variables('TencentCiLambdaFunction')).toEqual(own('TENCENT_CI'));
-    expect(variables('ThainLambdaFunction')).toEqual(own('THAIN'));
+    for (const fn of callbackFunctions) expect(variables(logicalName(fn.name)), fn.name).toEqual(own(senderOf(fn).environmentSuffix));
     expect(variables('ExampleConsumerLambdaFunction')).toEqual(stores);
     expect(variables('SpoolRedriveLambdaFunction')).toEqual(['METRICS_NAMESPACE', 'METRICS_SERVICE', ...stores]);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -200,9 +210,9 @@ describe('sls package template', () => {
       kms,
     ];
     const expected: Record<string, { fn: string; statements: unknown[] }> = {
-      BkJobRole: { fn: 'bkJob', statements: callback('bkJob', 'HasBkJobTokensParameter') },
-      TencentCiRole: { fn: 'tencentCi', statements: callback('tencentCi', 'HasTencentCiTokensParameter') },
-      ThainRole: { fn: 'thain', statements: callback('thain', 'HasThainTokensParameter') },
+      ...Object.fromEntries(
+        callbackFunctions.map((fn) => [`${idOf(fn.name)}Role`, { fn: fn.name, statements: callback(fn.name, `Has${idOf(fn.name)}TokensParameter`) }]),
+      ),
       SpoolRedriveRole: {
         fn: 'spoolRedrive',
         statements: [
@@ -508,17 +518,19 @@ describe('sls package template: production settings', () => {
     });
     const url = (fn: string) => ({ 'Fn::GetAtt': [`${fn}LambdaFunctionUrl`, 'FunctionUrl'] });
     const expected: Record<string, unknown> = {
-      BkJobCallbackUrl: api('/callbacks/bk-job'),
-      TencentCiCallbackUrl: api('/callbacks/tencent-ci'),
-      ThainFlowCallbackUrl: api('/callbacks/thain/flow'),
-      ThainJobCallbackUrl: api('/callbacks/thain/job'),
-      ThainModifyCallbackUrl: api('/callbacks/thain/modify'),
-      BkJobLambdaFunctionUrl: url('BkJob'),
-      TencentCiLambdaFunctionUrl: url('TencentCi'),
-      ThainLambdaFunctionUrl: url('Thain'),
-      ThainFlowFunctionUrl: { 'Fn::Join': ['', [url('Thain'), 'flow']] },
-      ThainJobFunctionUrl: { 'Fn::Join': ['', [url('Thain'), 'job']] },
-      ThainModifyFunctionUrl: { 'Fn::Join': ['', [url('Thain'), 'modify']] },
+      // Per route: its HTTP API URL; with several routes, also its function URL (the route's name last).
+      ...Object.fromEntries(
+        callbackRoutes().flatMap((route) => {
+          const id = idOf(route.function);
+          const several = callbackRoutes().filter((other) => other.function === route.function).length > 1;
+          const name = several ? `${route.route.charAt(0).toUpperCase()}${route.route.slice(1)}` : '';
+          return [
+            [`${id}${name}CallbackUrl`, api(route.path)],
+            ...(several ? [[`${id}${name}FunctionUrl`, { 'Fn::Join': ['', [url(id), route.route]] }]] : []),
+          ];
+        }),
+      ),
+      ...Object.fromEntries(callbackFunctions.map((fn) => [`${idOf(fn.name)}LambdaFunctionUrl`, url(idOf(fn.name))])),
       EventsQueueUrl: { Ref: 'EventsQueue' },
       EventsQueueArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       EventsDeadLetterQueueUrl: { Ref: 'EventsDeadLetterQueue' },
@@ -722,29 +734,33 @@ describe('sls package template: hardening', () => {
         (policy) => policy.PolicyDocument.Statement,
       );
     const noValue = { Ref: 'AWS::NoValue' };
-    expect(raw.Conditions.HasBkJobTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    expect(withParams.Conditions.HasTencentCiTokensParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    expect(statements(withParams, 'BkJobRole')).toContainEqual({
-      'Fn::If': ['HasBkJobTokensParameter', tokensParameterRead('/jobhooks/test/bk-job-tokens'), noValue],
-    });
-    expect(statements(withParams, 'ThainRole')).toContainEqual({
-      'Fn::If': ['HasThainTokensParameter', tokensParameterRead('/jobhooks/test/thain-tokens'), noValue],
-    });
-    // No role may read another source's parameter, and only callback roles read any.
-    for (const role of ['TencentCiRole', 'ThainRole', 'SpoolRedriveRole', 'ExampleConsumerRole']) {
-      expect(JSON.stringify(statements(withParams, role)), role).not.toContain('bk-job-tokens');
+    const [named, other] = [withSsm[0], callbackFunctions.at(-1)];
+    if (!named || !other || named === other) throw new Error('the test needs two callback functions');
+    const id = idOf(named.name);
+    expect(raw.Conditions[`Has${id}TokensParameter`]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(withParams.Conditions[`Has${idOf(other.name)}TokensParameter`]).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const fn of withSsm) {
+      expect(statements(withParams, `${idOf(fn.name)}Role`)).toContainEqual({
+        'Fn::If': [`Has${idOf(fn.name)}TokensParameter`, tokensParameterRead(ssmName(fn)), noValue],
+      });
+    }
+    // No role may read another sender's parameter, and only callback roles read any.
+    const roles = Object.keys(withParams.Resources).filter((key) => withParams.Resources[key]?.Type === 'AWS::IAM::Role');
+    for (const role of roles.filter((key) => key !== `${id}Role`)) {
+      expect(JSON.stringify(statements(withParams, role)), role).not.toContain(ssmName(named));
     }
     for (const role of ['SpoolRedriveRole', 'ExampleConsumerRole']) {
       expect(JSON.stringify(statements(withParams, role)), role).not.toContain('ssm:GetParameter');
     }
-    expect(withParams.Resources.BkJobLambdaFunction?.Properties?.Environment).toMatchObject({
-      Variables: { TOKENS_BK_JOB_SSM_NAME: '/jobhooks/test/bk-job-tokens', TOKENS_BK_JOB: '' },
+    const suffix = senderOf(named).environmentSuffix;
+    expect(withParams.Resources[logicalName(named.name)]?.Properties?.Environment).toMatchObject({
+      Variables: { [`TOKENS_${suffix}_SSM_NAME`]: ssmName(named), [`TOKENS_${suffix}`]: '' },
     });
   });
 
   it('lets every role use the KMS key through SQS and SSM only, only when one is given', () => {
     const roles = Object.entries(withParams.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
-    expect(roles).toHaveLength(5);
+    expect(roles).toHaveLength(2 + callbackFunctions.length);
     for (const [id, role] of roles) {
       const statements = ((role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
         (policy) => policy.PolicyDocument.Statement,
