@@ -7,10 +7,6 @@ import { SERVICE_DIR, loadServiceConfig } from '../../infra/local/service-config
 export const FLOOR_ENTRY = join(SERVICE_DIR, 'bench', 'floor', 'sdk-clients.ts');
 /** Where the bench writes bundles it imports (gitignored `.build/`). */
 export const BENCH_BUILD_DIR = join(SERVICE_DIR, '.build', 'bench');
-/** The one function allowed to carry an XML parser (issue 6). */
-export const XML_FUNCTION = 'tencentCi';
-/** Budget: a function bundle is at most this many times the floor bundle. */
-export const SIZE_BUDGET = 1.25;
 
 interface BundleModule {
   bundleOptions(entry: string, outfile: string): BuildOptions & { metafile: true; write: false };

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../local/http-event.ts';
 import { SERVICE_DIR, loadServiceConfig } from '../local/service-config.ts';
-import { loadFixture } from '../testing/fixtures.ts';
+import { ROUTE_CALLBACKS } from '../testing/route-callbacks.ts';
 import { type TestSqs, startTestSqs } from '../testing/sqs.ts';
 import { bundleOptions } from './bundle.mjs';
 
@@ -15,11 +15,14 @@ import { bundleOptions } from './bundle.mjs';
 // Serverless plugin uses, imported by a fresh `node` (no TypeScript loader, nothing but the bundle)
 // and invoked with an HTTP API event; the event must land in a real local queue.
 
-const CASES = [
-  { fn: 'bkJob', source: 'bk-job', fixture: 'bkjob-json-failed', path: '/callbacks/bk-job' },
-  { fn: 'tencentCi', source: 'tencent-ci', fixture: 'ci-workflowfinish-xml', path: '/callbacks/tencent-ci' },
-  { fn: 'thain', source: 'thain', fixture: 'thain-flow-error', path: '/callbacks/thain/flow' },
-] as const;
+/** Per callback function, its sender's first route with a real callback for it. */
+const CASES = loadServiceConfig()
+  .functions.filter((fn) => fn.sender !== undefined)
+  .map((fn) => {
+    const route = ROUTE_CALLBACKS.find((candidate) => candidate.function === fn.name);
+    if (!route) throw new Error(`no route of ${fn.name}`);
+    return { fn: fn.name, source: route.source, sample: route.sample, path: route.path };
+  });
 
 let dir: string;
 let sqs: TestSqs;
@@ -41,13 +44,12 @@ describe('deployed bundles', () => {
     expect([...served].sort()).toEqual(CASES.map((c) => c.fn).sort());
   });
 
-  it.each(CASES)('$fn: the bundle alone answers 200 and its event is in the queue', async ({ fn, source, fixture, path }) => {
+  it.each(CASES)('$fn: the bundle alone answers 200 and its event is in the queue', async ({ fn, source, sample, path }) => {
     const spec = loadServiceConfig().functions.find((f) => f.name === fn);
     if (!spec) throw new Error(`no function ${fn}`);
     const outfile = join(dir, `${fn}.mjs`);
     const result = await build({ ...bundleOptions(join(SERVICE_DIR, `${spec.module}.ts`), outfile), write: false });
     await writeFile(outfile, result.outputFiles?.[0]?.contents ?? '');
-    const sample = loadFixture(source, fixture);
     const event = createHttpEvent({ body: sample.body, contentType: sample.contentType, path, query: 'team=ops' });
     const { stdout } = await promisify(execFile)(
       process.execPath,

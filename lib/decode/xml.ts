@@ -49,7 +49,6 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   cdataPropName: CDATA,
-  maxNestedTags: DECODE_LIMITS.maxDepth + 1,
   // The parser calls this twice for a self-closing tag, so it must be idempotent.
   transformTagName: (name) => (RESERVED_NAMES.has(name) ? `${RESERVED_MARK}${name}` : name),
 });
@@ -88,8 +87,7 @@ export function decodeXml(text: string): XmlElement {
     });
   }
   const document = newElement();
-  // The implied root is not the sender's: it does not count towards the depth limit.
-  document[root.name] = buildValue(root.children, implied ? 0 : 1);
+  document[root.name] = buildValue(root.children);
   return document;
 }
 
@@ -241,12 +239,10 @@ function textOf(node: unknown): string | undefined {
 
 /**
  * An element's value: its text when it has no child elements, else its children by name. Recursion
- * is safe: the pre-scan bounds the depth, and `depth` re-checks it.
+ * is bounded: the pre-scan ({@link prescan}, the one depth guard) refused any body nested deeper
+ * than {@link DECODE_LIMITS.maxDepth} before the parser ran.
  */
-function buildValue(children: readonly unknown[], depth: number): XmlValue {
-  if (depth > DECODE_LIMITS.maxDepth) {
-    throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`, { problem: 'too-deep' });
-  }
+function buildValue(children: readonly unknown[]): XmlValue {
   let text = '';
   let element: XmlElement | undefined;
   for (const child of children) {
@@ -258,7 +254,7 @@ function buildValue(children: readonly unknown[], depth: number): XmlValue {
     const childElement = elementOf(child);
     if (!childElement) continue;
     element ??= newElement();
-    const value = buildValue(childElement.children, depth + 1);
+    const value = buildValue(childElement.children);
     const previous = element[childElement.name];
     if (previous === undefined) element[childElement.name] = value;
     else if (Array.isArray(previous)) previous.push(value);
