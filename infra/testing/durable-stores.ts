@@ -15,6 +15,7 @@ import { type EventQueue, createSqsClient, createSqsQueue } from '../../lib/queu
 import type { PayloadBucket } from '../../lib/store/payload-bucket.ts';
 import { type RedriveSummary, createSpool, redriveSpool } from '../../lib/store/spool.ts';
 import { loadAllCallbacks } from '../../lib/sources/load-callbacks.ts';
+import { TEST_QUEUE_TIMEOUTS } from './budgets.ts';
 import type { SourceName } from '../../lib/sources/registry.ts';
 import { type TestS3, startTestS3 } from './s3.ts';
 import { type TestSqs, receiveAll, startTestSqs, toSqsRecord } from './sqs.ts';
@@ -74,15 +75,15 @@ export async function startDurableStores(): Promise<DurableStores> {
   const accountPath = new URL(eventsUrl).pathname.replace(/\/events$/, '');
   const clients: SQSClient[] = [];
   const clientAt = (endpoint: string) => {
-    const client = createSqsClient({ endpoint, region: 'us-east-1', credentials });
+    const client = createSqsClient({ endpoint, region: 'us-east-1', credentials }, TEST_QUEUE_TIMEOUTS);
     clients.push(client);
     return client;
   };
   const read = objectReaderFor(bucket);
   const queue = (endpoint = sqs.endpoint) =>
-    createSqsQueue({ queueUrl: `${endpoint}${accountPath}/events`, client: clientAt(endpoint), bucket });
+    createSqsQueue({ queueUrl: `${endpoint}${accountPath}/events`, client: clientAt(endpoint), bucket, budget: TEST_QUEUE_TIMEOUTS });
   const quarantine = (endpoint = sqs.endpoint) =>
-    createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client: clientAt(endpoint), bucket });
+    createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client: clientAt(endpoint), bucket, budget: TEST_QUEUE_TIMEOUTS });
   const redriveQueue = queue();
   const redriveQuarantine = quarantine();
   return {

@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
+import { TEST_QUEUE_TIMEOUTS } from './budgets.ts';
 
 // ---------------------------------------------------------------------------------------------
 // A faulty SQS: answers like a failing SQS, or forwards to a real one.
@@ -22,10 +22,10 @@ export type Fault =
 /** `hang-once`: the first request hangs, every later one is forwarded (one stuck connection). */
 export type Mode = Fault | 'forward' | 'hang-once' | 'slow-ok';
 
-/** How long the slow queue takes to answer: longer than the whole budget of one enqueue. */
-export const SLOW_MS = QUEUE_TIMEOUTS.totalMs + 2_000;
+/** How long the slow queue takes to answer: longer than the whole budget of one enqueue (tests use {@link TEST_QUEUE_TIMEOUTS}). */
+export const SLOW_MS = TEST_QUEUE_TIMEOUTS.totalMs + 500;
 /** A slow queue that still answers inside one attempt's budget. */
-export const SLOW_OK_MS = QUEUE_TIMEOUTS.requestMs - 500;
+export const SLOW_OK_MS = TEST_QUEUE_TIMEOUTS.requestMs / 2;
 
 /** An SQS JSON-protocol error (what SQS sends for `AmazonSQS.SendMessage` failures). */
 function sqsError(res: ServerResponse, status: number, type: string, queryCode: string, message: string): void {

@@ -3,6 +3,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { TEST_QUEUE_TIMEOUTS } from '../../infra/testing/budgets.ts';
 import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
 import { callbacks as bkJob } from '../sources/bk-job/callback.ts';
@@ -13,10 +14,10 @@ import { MAX_BODY_BYTES } from './read-request.ts';
 const VALID = '{"job_instance_id":12345,"status":3}';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** A handler whose queue lives at `endpoint`, with the production client's timeouts and retries. */
+/** A handler whose queue lives at `endpoint`, with the production client's retries within the tests' budget. */
 function handlerFor(endpoint: string, queueUrl = `${endpoint}/000000000000/events`) {
-  const client = createSqsClient({ endpoint, region: 'us-east-1', credentials });
-  return createCallbackHandler(bkJob, { queue: createSqsQueue({ queueUrl, client }) });
+  const client = createSqsClient({ endpoint, region: 'us-east-1', credentials }, TEST_QUEUE_TIMEOUTS);
+  return createCallbackHandler(bkJob, { queue: createSqsQueue({ queueUrl, client, budget: TEST_QUEUE_TIMEOUTS }) });
 }
 
 function post(body: string | Buffer, extra: Parameters<typeof createHttpEvent>[0] = {}) {

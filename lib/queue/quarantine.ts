@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { CallBudget } from '../aws/deadline.ts';
 import * as v from 'valibot';
 import { ObjectUrlSchema, RawBodySchema, Sha256Schema, SourceNameSchema, rawBytes } from '../events/cloud-event.ts';
 import {
@@ -87,8 +88,14 @@ function attributesOf(record: QuarantineRecord): Record<string, string> {
  * for the record goes to `bucket` (prefix `quarantine/`) and the record names it; without a bucket
  * it is kept in base64, which fits whenever its escaped JSON text did not.
  */
-export function createSqsQuarantine(options: { queueUrl: string; client?: SQSClient; bucket?: PayloadBucket | undefined }): Quarantine {
-  const client = options.client ?? createSqsClient();
+export function createSqsQuarantine(options: {
+  queueUrl: string;
+  client?: SQSClient;
+  bucket?: PayloadBucket | undefined;
+  /** The time budget of one record; defaults to `QUEUE_TIMEOUTS`. */
+  budget?: CallBudget;
+}): Quarantine {
+  const client = options.client ?? createSqsClient({}, options.budget);
   return {
     keep: (record) =>
       withinQueueBudget(
@@ -120,6 +127,7 @@ export function createSqsQuarantine(options: { queueUrl: string; client?: SQSCli
             deduplicationId: record.requestId || String(Date.now()),
           });
         })(),
+        options.budget,
       ),
   };
 }

@@ -5,8 +5,8 @@
  * event in the queue. With the bucket (the deployed setup), the same faults give 200 from the spool,
  * and the redrive delivers every event once the queue is back.
  *
- * The handlers use `createSqsClient` with an endpoint override, so the production timeouts and
- * retries (`QUEUE_TIMEOUTS`) apply. The faults come from a small `node:http` server in front of a
+ * The handlers use `createSqsClient` with an endpoint override and the production retries, within
+ * the tests' shorter budget (`TEST_QUEUE_TIMEOUTS`: a hang costs about a second, not four). The faults come from a small `node:http` server in front of a
  * real `local-aws-sqs`: it speaks enough of the SQS JSON protocol to fail the way SQS fails, and
  * forwards to the real server once "the queue is back". Times are measured and printed (`FAULT`
  * lines), never asserted: the only bound is the vitest timeout.
@@ -18,6 +18,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { TEST_QUEUE_TIMEOUTS } from '../../infra/testing/budgets.ts';
 import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { type Fault, FaultySqs, SLOW_OK_MS } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
@@ -39,9 +40,10 @@ type Handlers = ReadonlyMap<string, CallbackHandler>;
 
 /** Handlers for every route, one shared client (as in a container), queue and quarantine at `endpoint`. */
 function handlersAt(endpoint: string, accountPath: string): { handlers: Handlers; client: SQSClient } {
-  const client = createSqsClient({ endpoint, region: 'us-east-1', credentials });
-  const queue = createSqsQueue({ queueUrl: `${endpoint}${accountPath}/events`, client });
-  const quarantine = createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client });
+  const budget = TEST_QUEUE_TIMEOUTS;
+  const client = createSqsClient({ endpoint, region: 'us-east-1', credentials }, budget);
+  const queue = createSqsQueue({ queueUrl: `${endpoint}${accountPath}/events`, client, budget });
+  const quarantine = createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client, budget });
   const handlers = new Map<string, CallbackHandler>();
   for (const { source, path } of CALLBACKS) {
     const callbacks = PARSERS.get(source);

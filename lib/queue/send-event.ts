@@ -40,14 +40,17 @@ export interface SqsQueueOptions {
    * refused with {@link PayloadTooLargeError}.
    */
   readonly bucket?: PayloadBucket | undefined;
+  /** The time budget of one enqueue; defaults to {@link QUEUE_TIMEOUTS} (tests use a shorter one). */
+  readonly budget?: CallBudget;
 }
 
 /**
- * Builds the SQS client (once per container), with bounded timeouts and retries. The endpoint,
- * region and credentials follow the SDK's own variables unless `overrides` names them.
+ * Builds the SQS client (once per container), with bounded timeouts and retries (`budget`, by
+ * default {@link QUEUE_TIMEOUTS}). The endpoint, region and credentials follow the SDK's own
+ * variables unless `overrides` names them.
  */
-export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({ ...overrides, ...boundedClientConfig(QUEUE_TIMEOUTS) });
+export function createSqsClient(overrides: SQSClientConfig = {}, budget: CallBudget = QUEUE_TIMEOUTS): SQSClient {
+  return new SQSClient({ ...overrides, ...boundedClientConfig(budget) });
 }
 
 /** One message: its body, its String attributes, and for a FIFO queue its group and dedup ids. */
@@ -99,8 +102,8 @@ export async function sendMessage(client: SQSClient, queueUrl: string, message: 
 }
 
 /** Runs `work` (a send, with what it needs first) within the queue's time budget. */
-export function withinQueueBudget<T>(work: Promise<T>): Promise<T> {
-  return withinDeadline(work, QUEUE_TIMEOUTS.totalMs, 'SQS');
+export function withinQueueBudget<T>(work: Promise<T>, budget: CallBudget = QUEUE_TIMEOUTS): Promise<T> {
+  return withinDeadline(work, budget.totalMs, 'SQS');
 }
 
 /**
@@ -134,11 +137,12 @@ export async function eventMessage(event: CloudEvent, body: string, bucket: Payl
  * message is claim-checked into `bucket` first; both together stay within {@link QUEUE_TIMEOUTS}.
  */
 export function createSqsQueue(options: SqsQueueOptions): EventQueue {
-  const client = options.client ?? createSqsClient();
+  const client = options.client ?? createSqsClient({}, options.budget);
   return {
     send: (event, body) =>
       withinQueueBudget(
         (async () => sendMessage(client, options.queueUrl, await eventMessage(event, body, options.bucket)))(),
+        options.budget,
       ),
   };
 }

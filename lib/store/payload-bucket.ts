@@ -101,7 +101,7 @@ export function parseObjectUrl(url: string): { bucket: string; key: string } | u
  * `overrides` names them. With a custom endpoint (a local S3-compatible server) requests use
  * path-style addressing, since `<bucket>.127.0.0.1` resolves nowhere.
  */
-export function createS3Client(overrides: S3ClientConfig = {}): S3Client {
+export function createS3Client(overrides: S3ClientConfig = {}, budget: CallBudget = STORE_TIMEOUTS): S3Client {
   const customEndpoint = Boolean(overrides.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
   return new S3Client({
     forcePathStyle: customEndpoint,
@@ -110,15 +110,16 @@ export function createS3Client(overrides: S3ClientConfig = {}): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...overrides,
-    ...boundedClientConfig(STORE_TIMEOUTS),
+    ...boundedClientConfig(budget),
   });
 }
 
-/** A {@link PayloadBucket} on S3. */
-export function createPayloadBucket(options: { bucket: string; client?: S3Client }): PayloadBucket {
-  const client = options.client ?? createS3Client();
+/** A {@link PayloadBucket} on S3; each call within `budget` ({@link STORE_TIMEOUTS} by default). */
+export function createPayloadBucket(options: { bucket: string; client?: S3Client; budget?: CallBudget }): PayloadBucket {
+  const budget = options.budget ?? STORE_TIMEOUTS;
+  const client = options.client ?? createS3Client({}, budget);
   const Bucket = options.bucket;
-  const bounded = <T>(work: Promise<T>) => withinDeadline(work, STORE_TIMEOUTS.totalMs, 'the payload bucket');
+  const bounded = <T>(work: Promise<T>) => withinDeadline(work, budget.totalMs, 'the payload bucket');
   return {
     name: Bucket,
     async put(key, body, contentType, sha256) {
