@@ -1,65 +1,54 @@
-import type { Message } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
-import { afterAll, beforeAll } from 'vitest';
 import { type CloudEvent, CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { type CallbackHandler, type CallbackHandlerOptions, createCallbackHandler } from '../../lib/http/callback-handler.ts';
-import { createSqsQueue } from '../../lib/queue/send-event.ts';
+import { type OutgoingMessage, eventMessage } from '../../lib/queue/send-event.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { type HttpEventOptions, createHttpEvent } from '../local/http-event.ts';
-import { type TestSqs, startTestSqs } from './sqs.ts';
 
-/** What one request did: the answer, and every event it put on the (real, local) queue. */
+/** What one request did: the answer, and every event it gave the queue. */
 export interface Posted {
   readonly status: number | undefined;
   /** The answer's JSON body. */
   readonly answer: unknown;
-  /** The queued events, each checked against the CloudEvent schema. */
+  /** The events, each read back from its message body and checked against the CloudEvent schema. */
   readonly events: CloudEvent[];
-  readonly messages: Message[];
+  /** The SQS messages they make: body and message attributes, as `SendMessage` would send them. */
+  readonly messages: OutgoingMessage[];
 }
 
-/** A source's real handler on a real local SQS queue, for a test file. */
+/** A sender's real handler on an in-memory queue, for its tests. */
 export interface SourceHarness {
-  /** Posts through the handler and drains the queue. */
+  /** Posts through the handler and takes what it queued. */
   post(options: HttpEventOptions): Promise<Posted>;
-  readonly sqs: TestSqs;
-  readonly queueUrl: string;
+  /** The handler itself (its queue is the harness's). */
   readonly handler: CallbackHandler;
+  /** Takes the messages queued since the last post or drain. */
+  drain(): Promise<OutgoingMessage[]>;
 }
 
 /**
- * Starts a local SQS queue and the source's handler before the file's tests and stops them after.
- * Only use the returned object inside tests (its fields are set in `beforeAll`).
+ * A sender's real handler, everything as deployed but the queue: an in-memory one that keeps each
+ * message as `SendMessage` would send it (`eventMessage`, no claim-check bucket). What the sender's
+ * parsing, normalizing and envelope make of a request is tested here at the cost of that alone;
+ * the way to a real queue is tested end to end elsewhere (the local run, the fuzz, the queue faults).
  */
 export function useSourceHarness(callbacks: Callbacks, options: Omit<CallbackHandlerOptions, 'queue'> = {}): SourceHarness {
-  let sqs: TestSqs | undefined;
-  let queueUrl = '';
-  let handler: CallbackHandler | undefined;
-  beforeAll(async () => {
-    sqs = await startTestSqs(['events']);
-    queueUrl = await sqs.queueUrl('events');
-    handler = createCallbackHandler(callbacks, { ...options, queue: createSqsQueue({ queueUrl, client: sqs.client }) });
+  const queued: OutgoingMessage[] = [];
+  const handler = createCallbackHandler(callbacks, {
+    quarantine: false,
+    spool: false,
+    ...options,
+    queue: { send: async (event, body) => void queued.push(await eventMessage(event, body, undefined)) },
   });
-  afterAll(() => sqs?.close());
-  const ready = () => {
-    if (!sqs || !handler) throw new Error('the harness is used outside a test');
-    return { sqs, handler };
-  };
+  const drain = async () => queued.splice(0, queued.length);
   return {
-    get sqs() {
-      return ready().sqs;
-    },
-    get queueUrl() {
-      return queueUrl;
-    },
-    get handler() {
-      return ready().handler;
-    },
+    handler,
+    drain,
     async post(request) {
-      const { sqs, handler } = ready();
+      await drain();
       const response = await handler(createHttpEvent(request));
-      const messages = await sqs.drain(queueUrl);
-      const events = messages.map((m) => v.parse(CloudEventSchema, JSON.parse(m.Body ?? '')));
+      const messages = await drain();
+      const events = messages.map((message) => v.parse(CloudEventSchema, JSON.parse(message.body)));
       return { status: response.statusCode, answer: JSON.parse(response.body ?? '{}'), events, messages };
     },
   };

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
-import { callbacks as bkJob } from './callback.ts';
+import { callbacks as bkJob, normalize } from './callback.ts';
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const harness = useSourceHarness(bkJob, { now: () => RECEIVED });
 
@@ -50,11 +50,7 @@ describe('bk-job fixtures', () => {
         ],
       },
     });
-    expect(messages[0]?.MessageAttributes).toMatchObject({
-      source: { DataType: 'String', StringValue: 'bk-job' },
-      type: { DataType: 'String', StringValue: 'bkjob.job.finished' },
-      status: { DataType: 'String', StringValue: 'failed' },
-    });
+    expect(messages[0]?.attributes).toEqual({ source: 'bk-job', type: 'bkjob.job.finished', status: 'failed' });
   });
 
   it('gives the JSON attempt and its form-labelled retry the same id', async () => {
@@ -99,11 +95,14 @@ describe('bk-job variants no fixture shows', () => {
     [6, 'succeeded'], [7, 'waiting'], [8, 'cancelled'], [9, 'failed'], [10, 'cancelling'],
     [11, 'cancelled'], [12, 'unknown'], [13, 'cancelled'], [14, 'cancelled'], [15, 'waiting'],
     [16, 'unknown'], [0, 'unknown'], [-1, 'unknown'],
-  ] as const)('status %i is %s', async (code, expected) => {
-    const { status, events } = await post(`{"job_instance_id":1,"status":${code},"step_instances":[{"step_instance_id":2,"status":${code}}]}`);
-    expect(status).toBe(200);
-    expect(events[0]?.data).toMatchObject({ status: expected, sourceStatus: code });
-    expect(events[0]?.data.steps?.[0]).toMatchObject({ status: expected, sourceStatus: code });
+  ] as const)('status %i is %s, for the job and for a step', (code, expected) => {
+    // Prepare
+    const callback = { job_instance_id: '1', status: code, step_instances: [{ step_instance_id: '2', status: code }] };
+    // Act
+    const { data } = normalize(callback);
+    // Assess
+    expect(data).toMatchObject({ status: expected, sourceStatus: code });
+    expect(data.steps[0]).toEqual({ id: '2', status: expected, sourceStatus: code });
   });
 
   it('takes an empty step list, and a body with no steps at all', async () => {

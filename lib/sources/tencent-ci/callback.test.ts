@@ -9,7 +9,9 @@ import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { decodeBody } from '../../decode/decode-body.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { isTerminal } from '../../events/status.ts';
 import { callbacks as tencentCi, toCiTree } from './callback.ts';
+import { ciStatus } from './status.ts';
 
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const harness = useSourceHarness(tencentCi, { now: () => RECEIVED });
@@ -185,11 +187,7 @@ describe('tencent-ci samples (events/tencent-ci)', () => {
       expect(event.data.status).toBe(want.status);
       expect(liftedOf(event, Object.keys(want.lifted))).toEqual(want.lifted);
       expect(event.data.raw).toEqual({ contentType: fixture.contentType, body: fixture.body.toString('utf8') });
-      expect(messages[0]?.MessageAttributes).toMatchObject({
-        source: { StringValue: 'tencent-ci' },
-        type: { StringValue: want.type },
-        status: { StringValue: want.status },
-      });
+      expect(messages[0]?.attributes).toEqual({ source: 'tencent-ci', type: want.type, status: want.status });
     },
   );
 
@@ -953,10 +951,18 @@ describe('tencent-ci variants no sample shows', () => {
     ['Cancel', 'cancelled', true],
     ['Exploded', 'unknown', false],
     ['', 'unknown', false],
-  ])('State %j is %s', async (state, expectedStatus, terminal) => {
-    const { status, events } = await post(job1('<Code>X</Code>').replace('<State>Success</State>', `<State>${state}</State>`));
+  ])('State %j is %s', (state, expectedStatus, terminal) => {
+    // Act
+    const status = ciStatus(state);
+    // Assess
+    expect(status).toBe(expectedStatus);
+    expect(isTerminal(status)).toBe(terminal);
+  });
+
+  it('keeps the State CI sent as sourceStatus, whatever it maps to', async () => {
+    const { status, events } = await post(job1('<Code>X</Code>').replace('<State>Success</State>', '<State>Exploded</State>'));
     expect(status).toBe(200);
-    expect(events[0]?.data).toMatchObject({ status: expectedStatus, terminal, sourceStatus: state });
+    expect(events[0]?.data).toMatchObject({ status: 'unknown', terminal: false, sourceStatus: 'Exploded' });
   });
 
   it('accepts any Tag, and keeps SubTag', async () => {
@@ -996,7 +1002,7 @@ describe('tencent-ci variants no sample shows', () => {
     const json = await post('{"EventName":"TaskFinish","JobsDetail":{"JobId":"j1","State":"Success","Operation":{"__proto__":{"x":"1"},"constructor":"c"}}}', 'application/json');
     for (const { status, messages } of [xml, json]) {
       expect(status).toBe(200);
-      expect(messages[0]?.Body).toContain('"operation":{"__proto__":{"x":"1"},"constructor":"c"}');
+      expect(messages[0]?.body).toContain('"operation":{"__proto__":{"x":"1"},"constructor":"c"}');
     }
     expect(Object.prototype).not.toHaveProperty('x');
   });
@@ -1005,8 +1011,8 @@ describe('tencent-ci variants no sample shows', () => {
     const fixture = loadFixture('tencent-ci', 'ci-translation-xml');
     const response = await harness.handler(createHttpEvent({ body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/', frontDoor: 'functionUrl' }));
     expect(response.statusCode).toBe(200);
-    const [message] = await harness.sqs.drain(harness.queueUrl);
-    expect(JSON.parse(message?.Body ?? '').subject).toBe('a1f0c2e6d8e3411eeb2a0525400aa11bb');
+    const [message] = await harness.drain();
+    expect(JSON.parse(message?.body ?? '').subject).toBe('a1f0c2e6d8e3411eeb2a0525400aa11bb');
   });
 });
 
@@ -1047,7 +1053,7 @@ describe('bad tencent-ci input', () => {
         expect(response.statusCode).toBe(400);
       }
     }
-    expect(await harness.sqs.drain(harness.queueUrl)).toHaveLength(0);
+    expect(await harness.drain()).toHaveLength(0);
     // An expanded billion laughs alone would take gigabytes; 64 MiB leaves room for the GC's timing.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
   });

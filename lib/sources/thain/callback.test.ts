@@ -7,11 +7,9 @@ import { type HttpFixture, loadFixture, loadFixtures } from '../../../infra/test
 import { createHttpEvent } from '../../../infra/local/http-event.ts';
 import { apacheForm } from '../../../infra/testing/apache-form.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
-import { CloudEventSchema } from '../../events/cloud-event.ts';
-import { createCallbackHandler } from '../../http/callback-handler.ts';
-import { createSqsQueue } from '../../queue/send-event.ts';
 import { routeNameOf } from '../sender.ts';
-import { type ThainKind, callbacks as thain } from './callback.ts';
+import { isTerminal } from '../../events/status.ts';
+import { type ThainKind, normalizeFlow, normalizeJob, normalizeModify, callbacks as thain } from './callback.ts';
 import { thain as thainSender } from './index.ts';
 
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
@@ -171,11 +169,7 @@ describe('thain fixtures', () => {
         raw: { contentType: FORM, body: fixture.body.toString('utf8') },
       });
       expect(validateData(event?.data), JSON.stringify(validateData.errors)).toBe(true);
-      expect(messages[0]?.MessageAttributes).toMatchObject({
-        source: { DataType: 'String', StringValue: 'thain' },
-        type: { DataType: 'String', StringValue: want.type },
-        status: { DataType: 'String', StringValue: want.status },
-      });
+      expect(messages[0]?.attributes).toEqual({ source: 'thain', type: want.type, status: want.status });
     },
   );
 
@@ -214,18 +208,14 @@ describe('the URL decides the kind', () => {
   });
 
   // A modify body (`flowId=101&status=1`) has nothing per-change in it; Thain never redelivers a
-  // callback (protocols.md §2.3), so the receive time joins the id and a later pause is a new event.
+  // callback (docs/senders/thain.md), so the receive time joins the id and a later pause is a new event.
   it('a second pause of the same flow, later on, gets a new id', async () => {
     const first = await post('flowId=101&status=1', 'modify');
     await post('flowId=101&status=2', 'modify');
-    const later = createCallbackHandler(thain, {
-      queue: createSqsQueue({ queueUrl: harness.queueUrl, client: harness.sqs.client }),
-      now: () => new Date(RECEIVED.getTime() + 60_000),
-    });
-    const response = await later(createHttpEvent({ body: 'flowId=101&status=1', contentType: FORM, path: '/callbacks/thain/modify' }));
-    const [again] = await harness.sqs.drain(harness.queueUrl);
-    expect(response.statusCode).toBe(200);
-    expect(v.parse(CloudEventSchema, JSON.parse(again?.Body ?? '')).id).not.toBe(first.events[0]?.id);
+    const later = useSourceHarness(thain, { now: () => new Date(RECEIVED.getTime() + 60_000) });
+    const again = await later.post({ body: 'flowId=101&status=1', contentType: FORM, path: '/callbacks/thain/modify' });
+    expect(again.status).toBe(200);
+    expect(again.events[0]?.id).not.toBe(first.events[0]?.id);
   });
 
   it('labels tell two otherwise identical job callbacks apart', async () => {
@@ -283,33 +273,40 @@ describe('the URL decides the kind', () => {
   });
 });
 
-describe('status mappings (contract §3)', () => {
+describe('status mappings (docs/contract.md, The event): the normalizers alone', () => {
+  const status = (code: number) => ({ flowId: '101', flowExecutionId: '5001', code, message: '' });
+
   it.each([
     [4, 'running', false], [2, 'succeeded', true], [3, 'failed', true], [5, 'cancelled', true],
     [7, 'failed', true], [1, 'unknown', false], [6, 'unknown', false], [0, 'unknown', false],
     [-1, 'unknown', false], [99, 'unknown', false],
-  ] as const)('flow code %i is %s', async (code, expected, terminal) => {
-    const { status, events } = await post(statusBody(code), 'flow');
-    expect(status).toBe(200);
-    expect(events[0]?.data).toMatchObject({ status: expected, terminal, sourceStatus: code });
+  ] as const)('flow code %i is %s', (code, expected, terminal) => {
+    // Act
+    const draft = normalizeFlow(status(code));
+    // Assess
+    expect(draft).toMatchObject({ type: 'thain.flow.status', subject: '5001', data: { status: expected, sourceStatus: code, kind: 'flow' } });
+    expect(isTerminal(draft.data.status)).toBe(terminal);
   });
 
   it.each([
     [2, 'running'], [3, 'succeeded'], [4, 'failed'], [1, 'unknown'], [5, 'unknown'], [7, 'unknown'],
-  ] as const)('job code %i is %s', async (code, expected) => {
-    const { status, events } = await post(statusBody(code), 'job');
-    expect(status).toBe(200);
-    expect(events[0]?.data).toMatchObject({ status: expected, sourceStatus: code });
+  ] as const)('job code %i is %s', (code, expected) => {
+    const draft = normalizeJob(status(code));
+    expect(draft).toMatchObject({ type: 'thain.job.status', subject: '5001', data: { status: expected, sourceStatus: code, kind: 'job' } });
   });
 
   it.each([
     [1, 'paused', 'paused'], [2, 'resumed', 'scheduling'], [0, 'unknown', undefined], [3, 'unknown', undefined],
-  ] as const)('modify status %i is %s', async (code, expected, scheduling) => {
-    const { status, events } = await post(`flowId=101&status=${code}`, 'modify');
-    expect(status).toBe(200);
-    expect(events[0]?.subject).toBe('101');
-    expect(events[0]?.data).toMatchObject({ status: expected, terminal: false, sourceStatus: code, flowId: '101' });
-    expect(events[0]?.data.scheduling).toBe(scheduling);
+  ] as const)('modify status %i is %s', (code, expected, scheduling) => {
+    const draft = normalizeModify({ flowId: '101', status: code });
+    expect(draft.subject).toBe('101');
+    expect(draft.data).toEqual({ status: expected, sourceStatus: code, kind: 'modify', flowId: '101', ...(scheduling && { scheduling }) });
+    expect(isTerminal(draft.data.status)).toBe(false);
+  });
+
+  it('a modify event holds the flow and its schedule, no execution, and fits the shipped data schema', async () => {
+    const { status: answered, events } = await post('flowId=101&status=2', 'modify');
+    expect(answered).toBe(200);
     expect(events[0]?.data).not.toHaveProperty('flowExecutionId');
     expect(validateData(events[0]?.data), JSON.stringify(validateData.errors)).toBe(true);
   });
