@@ -73,8 +73,11 @@ const apiUrl = (/** @type {string} */ path) => ({
   'Fn::Join': ['', ['https://', { Ref: 'HttpApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, path]],
 });
 
+/** Every key under a prefix (kept out of template literals, where `/*` after a substitution trips some parsers). */
+const ANY_KEY = '/*';
+
 /** The payload bucket's objects under a prefix. */
-const objectsUnder = (/** @type {string} */ prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, `/${prefix}/*`]] });
+const objectsUnder = (/** @type {string} */ prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, `/${prefix}${ANY_KEY}`]] });
 
 /**
  * Everything one callback function adds to the configuration, as `extendConfiguration` pairs.
@@ -111,7 +114,7 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
             reason: shared.nagReasons.logStreams,
           },
           ...['events', 'spool', 'quarantine'].map((prefix) => ({
-            id: `AwsSolutions-IAM5[Resource::<PayloadBucket.Arn>/${prefix}/*]`,
+            id: `AwsSolutions-IAM5[Resource::<PayloadBucket.Arn>/${prefix}${ANY_KEY}]`,
             reason: shared.nagReasons.objectKeys,
           })),
         ],
