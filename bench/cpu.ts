@@ -79,10 +79,7 @@ function floorOf(text: string, format: 'json' | 'form' | 'xml'): { describe: str
  * validate, normalize, event id, serialize, answer; the log line off) against its floor, in
  * alternating batches of about `batchMs`, `rounds` times each; medians of µs per callback.
  */
-export async function measureCpu(
-  targets: readonly BenchTarget[],
-  options: { rounds: number; batchMs: number },
-): Promise<CpuCase[]> {
+export async function measureCpu(targets: readonly BenchTarget[], options: { rounds: number; batchMs: number }): Promise<CpuCase[]> {
   const cases: CpuCase[] = [];
   for (const target of targets) {
     const handler = instantHandler(target);

@@ -4,11 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { SERVICE_DIR } from '../infra/local/service-config.ts';
 import type { AcceptedFixture, BenchTarget } from './lib/targets.ts';
@@ -339,9 +335,19 @@ export async function measureEndToEnd(
   const servers: Server[] = [];
   const segmentSeconds = options.seconds / options.segments;
   try {
-    const subject = await startServer('subject', npm, ['start'], serverEnvironment({ PORT: String(subjectPort), SQS_PORT: String(subjectSqsPort) }));
+    const subject = await startServer(
+      'subject',
+      npm,
+      ['start'],
+      serverEnvironment({ PORT: String(subjectPort), SQS_PORT: String(subjectSqsPort) }),
+    );
     servers.push(subject);
-    const floor = await startServer('floor', process.execPath, ['--import', 'tsx', join('bench', 'floor', 'server.ts')], serverEnvironment({ PORT: String(floorPort) }));
+    const floor = await startServer(
+      'floor',
+      process.execPath,
+      ['--import', 'tsx', join('bench', 'floor', 'server.ts')],
+      serverEnvironment({ PORT: String(floorPort) }),
+    );
     servers.push(floor);
     await drain(subject);
 
@@ -350,7 +356,9 @@ export async function measureEndToEnd(
       const templates = [...new Set(target.accepted.map((a) => a.route))];
       for (const route of templates) {
         const fixtures = target.accepted.filter((a) => a.route === route);
-        log(`e2e ${target.fn.name} ${route}: ${fixtures.length} fixtures; ${options.warmupSeconds} s warm-up, then ${options.segments} x ${segmentSeconds} s per side, alternating`);
+        log(
+          `e2e ${target.fn.name} ${route}: ${fixtures.length} fixtures; ${options.warmupSeconds} s warm-up, then ${options.segments} x ${segmentSeconds} s per side, alternating`,
+        );
         const runs = { subject: [] as RunResult[], floor: [] as RunResult[] };
         const segments = { subject: [] as Segment[], floor: [] as Segment[] };
         runs.floor.push(await load(floor, fixtures, options.warmupSeconds, options.connections));
@@ -376,12 +384,19 @@ export async function measureEndToEnd(
           subject: side(segments.subject, tallies.subject),
           floor: side(segments.floor, tallies.floor),
           rpsRatio: median(
-            segments.subject.map((s, k) => completedOf(s.run.result) / s.run.result.duration / (completedOf((segments.floor[k] as Segment).run.result) / (segments.floor[k] as Segment).run.result.duration)),
+            segments.subject.map(
+              (s, k) =>
+                completedOf(s.run.result) /
+                s.run.result.duration /
+                (completedOf((segments.floor[k] as Segment).run.result) / (segments.floor[k] as Segment).run.result.duration),
+            ),
           ),
         };
         for (const key of ['floor', 'subject'] as const) {
           const r = result[key];
-          log(`  ${key.padEnd(7)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.serverCpuUsPerRequest.toFixed(0)} µs server CPU/req; ${r.answered200All} answered 200 (warm-up included), ${r.inQueue} in queue, lost ${r.lost}, duplicates ${r.duplicates}`);
+          log(
+            `  ${key.padEnd(7)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.serverCpuUsPerRequest.toFixed(0)} µs server CPU/req; ${r.answered200All} answered 200 (warm-up included), ${r.inQueue} in queue, lost ${r.lost}, duplicates ${r.duplicates}`,
+          );
         }
         routes.push(result);
       }

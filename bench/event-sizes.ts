@@ -19,7 +19,11 @@ for (const source of SOURCE_NAMES) {
   const dir = join(SERVICE_DIR, 'events', source);
   const names = [
     ...readdirSync(dir).filter((f) => f.endsWith('.http') && !f.includes('invalid')),
-    ...(existsSync(join(dir, 'field')) ? readdirSync(join(dir, 'field')).filter((f) => f.endsWith('.http')).map((f) => `field/${f}`) : []),
+    ...(existsSync(join(dir, 'field'))
+      ? readdirSync(join(dir, 'field'))
+          .filter((f) => f.endsWith('.http'))
+          .map((f) => `field/${f}`)
+      : []),
   ].sort();
   for (const name of names) {
     const fixture = loadFixture(source, name);
@@ -27,7 +31,9 @@ for (const source of SOURCE_NAMES) {
     const sent = handled.body ?? '';
     const size = Buffer.byteLength(sent);
     const travels =
-      messageSize({ body: sent, attributes: { source: 'x', type: 'x', status: 'x' } }) > MAX_MESSAGE_BYTES - MESSAGE_MARGIN_BYTES ? 'dataref' : 'inline';
+      messageSize({ body: sent, attributes: { source: 'x', type: 'x', status: 'x' } }) > MAX_MESSAGE_BYTES - MESSAGE_MARGIN_BYTES
+        ? 'dataref'
+        : 'inline';
     console.log(
       `${source}/${fixture.name}: ${handled.status}; raw ${fixture.body.length} B, event ${size} B, ` +
         `${(size / fixture.body.length).toFixed(2)}x, ${travels}`,

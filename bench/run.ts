@@ -56,7 +56,14 @@ function row(
   pairedRatio?: number,
 ): void {
   const ratio = budget?.op === '==' ? subject : (pairedRatio ?? subject / floor);
-  const pass = budget === undefined ? undefined : budget.op === '<=' ? ratio <= budget.value : budget.op === '>=' ? ratio >= budget.value : ratio === budget.value;
+  const pass =
+    budget === undefined
+      ? undefined
+      : budget.op === '<='
+        ? ratio <= budget.value
+        : budget.op === '>='
+          ? ratio >= budget.value
+          : ratio === budget.value;
   rows.push({ section, metric, unit, subject, floor, ratio, ...(budget && { budget }), ...(pass !== undefined && { pass }) });
 }
 
@@ -102,7 +109,9 @@ details.fixtures = targets.map((t) => ({
 }));
 
 if (only.has('cpu')) {
-  say(`CPU per callback: ${targets.reduce((n, t) => n + t.accepted.length, 0)} fixtures, ${SETTINGS.cpuRounds} alternating batches of ~${SETTINGS.cpuBatchMs} ms ...`);
+  say(
+    `CPU per callback: ${targets.reduce((n, t) => n + t.accepted.length, 0)} fixtures, ${SETTINGS.cpuRounds} alternating batches of ~${SETTINGS.cpuBatchMs} ms ...`,
+  );
   const cases = await measureCpu(targets, { rounds: SETTINGS.cpuRounds, batchMs: SETTINGS.cpuBatchMs });
   details.cpu = cases;
   for (const c of cases) {
@@ -126,10 +135,23 @@ if (only.has('e2e')) {
     row('e2e', `p50 ${name}`, 'ms', r.subject.p50Ms, r.floor.p50Ms);
     row('e2e', `p99 ${name}`, 'ms', r.subject.p99Ms, r.floor.p99Ms);
     row('e2e', `server CPU per request ${name}`, 'µs', r.subject.serverCpuUsPerRequest, r.floor.serverCpuUsPerRequest);
-    row('e2e', `lost ${name} (${r.subject.answered200All} answered 200, ${r.subject.inQueue} in queue)`, 'events', r.subject.lost, r.floor.lost, { op: '==', value: 0 });
+    row(
+      'e2e',
+      `lost ${name} (${r.subject.answered200All} answered 200, ${r.subject.inQueue} in queue)`,
+      'events',
+      r.subject.lost,
+      r.floor.lost,
+      { op: '==', value: 0 },
+    );
     row('e2e', `duplicates ${name}`, 'events', r.subject.duplicates, r.floor.duplicates, { op: '==', value: 0 });
     if (r.subject.non200 + r.subject.errors + r.subject.timeouts > 0) {
-      row('e2e', `non-200/errors/timeouts ${name}`, 'requests', r.subject.non200 + r.subject.errors + r.subject.timeouts, r.floor.non200 + r.floor.errors + r.floor.timeouts);
+      row(
+        'e2e',
+        `non-200/errors/timeouts ${name}`,
+        'requests',
+        r.subject.non200 + r.subject.errors + r.subject.timeouts,
+        r.floor.non200 + r.floor.errors + r.floor.timeouts,
+      );
     }
   }
 }
@@ -171,7 +193,10 @@ process.stdout.write(
     `Ran in ${seconds.toFixed(0)} s; results in bench/results.json.\n`,
 );
 for (const t of targets) {
-  if (t.refused.length) process.stdout.write(`(${t.fn.name}: fixtures refused by design, not benched: ${t.refused.map((r) => `${r.name} ${r.status}`).join(', ')})\n`);
+  if (t.refused.length)
+    process.stdout.write(
+      `(${t.fn.name}: fixtures refused by design, not benched: ${t.refused.map((r) => `${r.name} ${r.status}`).join(', ')})\n`,
+    );
 }
 
 await writeFile(

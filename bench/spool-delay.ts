@@ -23,10 +23,17 @@ Object.assign(process.env, {
   AWS_SECRET_ACCESS_KEY: 'local',
   QUARANTINE_QUEUE_URL: `${endpoint}${new URL(await sqs.queueUrl('quarantine')).pathname}`,
 });
-const run = await startLocalRun({ port: 0, queueUrl: `${endpoint}${new URL(eventsUrl).pathname}`, redriveIntervalMs: DEFAULT_REDRIVE_INTERVAL_MS });
+const run = await startLocalRun({
+  port: 0,
+  queueUrl: `${endpoint}${new URL(eventsUrl).pathname}`,
+  redriveIntervalMs: DEFAULT_REDRIVE_INTERVAL_MS,
+});
 const answered = new Map<string, number>();
 for (let i = 0; i < count; i++) {
-  const response = await fetch(`${run.url}/callbacks/thain/flow?n=${i}`, { method: 'POST', body: `flowId=1&flowExecutionId=${i}&code=3&message=x` });
+  const response = await fetch(`${run.url}/callbacks/thain/flow?n=${i}`, {
+    method: 'POST',
+    body: `flowId=1&flowExecutionId=${i}&code=3&message=x`,
+  });
   const { id } = (await response.json()) as { id: string };
   if (response.status !== 200) throw new Error(`answered ${response.status}`);
   answered.set(id, performance.now());

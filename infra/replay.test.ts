@@ -33,7 +33,9 @@ const oldBkJob: Callbacks = {
       route && {
         toDraft(decoded, context) {
           if (typeof decoded === 'object' && decoded !== null && 'step_instance_list' in decoded) {
-            throw new InvalidPayloadError('bk-job callback', [{ path: 'step_instance_list', message: 'unknown key', field: 'step_instance_list' }]);
+            throw new InvalidPayloadError('bk-job callback', [
+              { path: 'step_instance_list', message: 'unknown key', field: 'step_instance_list' },
+            ]);
           }
           return route.toDraft(decoded, context);
         },
@@ -52,7 +54,12 @@ describe('quarantine and replay', () => {
       access: false,
     });
     const response = await handler(
-      createHttpEvent({ body: DOC_SHAPE, contentType: 'application/x-www-form-urlencoded', path: '/callbacks/bk-job', query: 'team=ops&token=t0k' }),
+      createHttpEvent({
+        body: DOC_SHAPE,
+        contentType: 'application/x-www-form-urlencoded',
+        path: '/callbacks/bk-job',
+        query: 'team=ops&token=t0k',
+      }),
     );
     expect(response.statusCode).toBe(422);
     expect(await sqs.drain(eventsUrl)).toEqual([]);
@@ -81,7 +88,12 @@ describe('quarantine and replay', () => {
     await handler(createHttpEvent({ body: '{"job_instance_id":"x"}', path: '/callbacks/bk-job' }));
 
     // Before the fix: the old code still rejects both.
-    const before = await replayQuarantine({ client: sqs.client, quarantineUrl, eventsUrl, callbacksOf: (source) => (source === 'bk-job' ? Promise.resolve(oldBkJob) : loadCallbacks(source)) });
+    const before = await replayQuarantine({
+      client: sqs.client,
+      quarantineUrl,
+      eventsUrl,
+      callbacksOf: (source) => (source === 'bk-job' ? Promise.resolve(oldBkJob) : loadCallbacks(source)),
+    });
     expect(before.replayed).toBe(0);
     expect(before.failing).toHaveLength(2);
 

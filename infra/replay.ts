@@ -168,9 +168,7 @@ async function main(): Promise<void> {
   for (const failure of summary.failing) {
     process.stdout.write(`  still failing ${failure.messageId}: ${failure.status} ${failure.error}\n`);
   }
-  process.stdout.write(
-    `${dryRun ? 'would replay' : 'replayed'} ${summary.replayed}, still failing ${summary.failing.length}\n`,
-  );
+  process.stdout.write(`${dryRun ? 'would replay' : 'replayed'} ${summary.replayed}, still failing ${summary.failing.length}\n`);
   client.destroy();
 }
 

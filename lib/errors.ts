@@ -108,11 +108,7 @@ export class InvalidPayloadError extends CallbackError {
    * @param options `total`: how many there were when `issues` holds only the first; `complete:
    *   false` when validation stopped at the first issues (then none is counted)
    */
-  constructor(
-    what: string,
-    issues: readonly PayloadIssue[],
-    options: { readonly total?: number; readonly complete?: boolean } = {},
-  ) {
+  constructor(what: string, issues: readonly PayloadIssue[], options: { readonly total?: number; readonly complete?: boolean } = {}) {
     const total = options.total ?? issues.length;
     const complete = options.complete ?? true;
     const shown = issues.slice(0, 3).map((issue) => `${issue.path}: ${issue.message}`);

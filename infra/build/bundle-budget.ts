@@ -15,5 +15,9 @@ export const SIZE_BUDGET = 1.25;
  */
 export function xmlFunctions(): ReadonlySet<string> {
   const xmlSenders: ReadonlySet<string> = new Set(SENDERS.filter((sender) => sender.formats.includes('xml')).map((sender) => sender.name));
-  return new Set(loadServiceConfig().functions.filter((fn) => fn.sender !== undefined && xmlSenders.has(fn.sender)).map((fn) => fn.name));
+  return new Set(
+    loadServiceConfig()
+      .functions.filter((fn) => fn.sender !== undefined && xmlSenders.has(fn.sender))
+      .map((fn) => fn.name),
+  );
 }

@@ -40,44 +40,54 @@ afterAll(async () => {
 
 describe('deployed bundles', () => {
   it('cover every callback function of serverless.yml', () => {
-    const served = loadServiceConfig().functions.filter((fn) => fn.url).map((fn) => fn.name);
+    const served = loadServiceConfig()
+      .functions.filter((fn) => fn.url)
+      .map((fn) => fn.name);
     expect([...served].sort()).toEqual(CASES.map((c) => c.fn).sort());
   });
 
-  it.each(CASES)('$fn: the bundle alone answers 200 and its event is in the queue', async ({ fn, source, sample, path }) => {
-    const spec = loadServiceConfig().functions.find((f) => f.name === fn);
-    if (!spec) throw new Error(`no function ${fn}`);
-    const outfile = join(dir, `${fn}.mjs`);
-    const result = await build({ ...bundleOptions(join(SERVICE_DIR, `${spec.module}.ts`), outfile), write: false });
-    await writeFile(outfile, result.outputFiles?.[0]?.contents ?? '');
-    const event = createHttpEvent({ body: sample.body, contentType: sample.contentType, path, query: 'team=ops' });
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const { ${spec.export}: handler } = await import(process.argv[1]);
+  it.each(CASES)(
+    '$fn: the bundle alone answers 200 and its event is in the queue',
+    async ({ fn, source, sample, path }) => {
+      const spec = loadServiceConfig().functions.find((f) => f.name === fn);
+      if (!spec) throw new Error(`no function ${fn}`);
+      const outfile = join(dir, `${fn}.mjs`);
+      const result = await build({ ...bundleOptions(join(SERVICE_DIR, `${spec.module}.ts`), outfile), write: false });
+      await writeFile(outfile, result.outputFiles?.[0]?.contents ?? '');
+      const event = createHttpEvent({ body: sample.body, contentType: sample.contentType, path, query: 'team=ops' });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { ${spec.export}: handler } = await import(process.argv[1]);
          const response = await handler(JSON.parse(process.argv[2]), {});
          process.stdout.write('\\n' + JSON.stringify(response));`,
-        outfile,
-        JSON.stringify(event),
-      ],
-      {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH,
-          QUEUE_URL: queueUrl,
-          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          LOG_LEVEL: 'silent',
+          outfile,
+          JSON.stringify(event),
+        ],
+        {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH,
+            QUEUE_URL: queueUrl,
+            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            LOG_LEVEL: 'silent',
+          },
         },
-      },
-    );
-    const response = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-    expect(response.statusCode).toBe(200);
-    const [message] = await sqs.drain(queueUrl);
-    expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({ id: JSON.parse(response.body).id, source, data: { labels: { team: 'ops' } } });
-  }, 60_000);
+      );
+      const response = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(response.statusCode).toBe(200);
+      const [message] = await sqs.drain(queueUrl);
+      expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({
+        id: JSON.parse(response.body).id,
+        source,
+        data: { labels: { team: 'ops' } },
+      });
+    },
+    60_000,
+  );
 });

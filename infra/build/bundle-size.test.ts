@@ -43,7 +43,10 @@ describe('bundle size against the SDK-clients floor', () => {
   it.each(functions.map((fn) => [fn.name] as const))(`%s is at most ${SIZE_BUDGET}x the floor`, (name) => {
     const b = bundle(name);
     const limit = Math.floor(floor.bytes * SIZE_BUDGET);
-    expect(b.bytes, `${name}: ${b.bytes} B > ${limit} B (${SIZE_BUDGET}x floor ${floor.bytes} B); largest: ${largest(b)}`).toBeLessThanOrEqual(limit);
+    expect(
+      b.bytes,
+      `${name}: ${b.bytes} B > ${limit} B (${SIZE_BUDGET}x floor ${floor.bytes} B); largest: ${largest(b)}`,
+    ).toBeLessThanOrEqual(limit);
   });
 
   it('has one function whose sender takes XML, to check the others against', () => {

@@ -11,8 +11,7 @@ export const NODE_TARGET = 'node24';
  * ESM bundles that contain CommonJS (the AWS SDK) need `require`; this banner gives them one.
  * Bundled ESM with the SDK inside loads fastest of the layouts measured here.
  */
-export const ESM_REQUIRE_BANNER =
-  "import{createRequire}from'module';const require=createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER = "import{createRequire}from'module';const require=createRequire(import.meta.url);";
 
 /**
  * The esbuild options every function bundle is built with; the bench's floor bundle uses them too,

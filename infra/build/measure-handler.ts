@@ -33,7 +33,10 @@ process.stdout.write('case | queue | mean ms | p50 | p95 | p99\n');
 const sqsQueue = createSqsQueue({ queueUrl, client });
 // The second run swaps SQS for an in-memory queue: what is left is the handler's own CPU time.
 const memoryQueue = { send: async () => undefined };
-const runs = [['local SQS', sqsQueue], ['in-memory', memoryQueue]] as const;
+const runs = [
+  ['local SQS', sqsQueue],
+  ['in-memory', memoryQueue],
+] as const;
 for (const [queueName, queue] of runs) {
   for (const { source, sample, path } of CASES) {
     const handler = createCallbackHandler(await loadCallbacks(source), { queue, quarantine: false, access: false });

@@ -77,7 +77,9 @@ const apiUrl = (/** @type {string} */ path) => ({
 const ANY_KEY = '/*';
 
 /** The payload bucket's objects under a prefix. */
-const objectsUnder = (/** @type {string} */ prefix) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, `/${prefix}${ANY_KEY}`]] });
+const objectsUnder = (/** @type {string} */ prefix) => ({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, `/${prefix}${ANY_KEY}`]],
+});
 
 /**
  * Everything one callback function adds to the configuration, as `extendConfiguration` pairs.
@@ -138,7 +140,16 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
                   {
                     'Fn::Join': [
                       ':',
-                      ['arn', { Ref: 'AWS::Partition' }, 'logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', logGroup, '*'],
+                      [
+                        'arn',
+                        { Ref: 'AWS::Partition' },
+                        'logs',
+                        { Ref: 'AWS::Region' },
+                        { Ref: 'AWS::AccountId' },
+                        'log-group',
+                        logGroup,
+                        '*',
+                      ],
                     ],
                   },
                 ],
@@ -158,7 +169,9 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
                   {
                     Effect: 'Allow',
                     Action: 'ssm:GetParameter',
-                    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${param('TokensSsmName')}` },
+                    Resource: {
+                      'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${param('TokensSsmName')}`,
+                    },
                   },
                   { Ref: 'AWS::NoValue' },
                 ],
@@ -240,7 +253,10 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
       const several = routes.length > 1;
       const path = several ? httpApi.path.replace(/\{[^}/]+\}/, name) : httpApi.path;
       const describe = (/** @type {string} */ door) => `${route.registers} (${door})${route.hint ? `; ${route.hint}` : ''}`;
-      add(['resources', 'Outputs', `${id}${several ? upperFirst(name) : ''}CallbackUrl`], { Description: describe('HTTP API'), Value: apiUrl(path) });
+      add(['resources', 'Outputs', `${id}${several ? upperFirst(name) : ''}CallbackUrl`], {
+        Description: describe('HTTP API'),
+        Value: apiUrl(path),
+      });
       // A function URL ends in `/`; a function with several routes reads the route from the last path segment.
       if (several) {
         add(['resources', 'Outputs', `${id}${upperFirst(name)}FunctionUrl`], {

@@ -58,12 +58,16 @@ class EsbuildBundles {
     for (const sender of senders) {
       const serving = callbackFunctions.filter(([, spec]) => spec.sender === sender.name);
       if (serving.length !== 1) {
-        throw new Failure(`sender ${sender.name} (lib/sources/registry.ts) needs exactly one function with \`sender: ${sender.name}\` in serverless.yml; found ${serving.length}`);
+        throw new Failure(
+          `sender ${sender.name} (lib/sources/registry.ts) needs exactly one function with \`sender: ${sender.name}\` in serverless.yml; found ${serving.length}`,
+        );
       }
     }
     const custom = input.custom ?? {};
     if (!custom.kmsKeyUse || !custom.nagReasons || !custom.alarmTopic) {
-      throw new Failure('serverless.yml: custom.kmsKeyUse, custom.nagReasons and custom.alarmTopic are needed by the callback functions and alarms');
+      throw new Failure(
+        'serverless.yml: custom.kmsKeyUse, custom.nagReasons and custom.alarmTopic are needed by the callback functions and alarms',
+      );
     }
     const naming = this.serverless.getProvider('aws').naming;
     const defaults = input.params?.default ?? {};

@@ -50,18 +50,18 @@ beforeAll(async () => {
   // service's .serverless folder before it moves it to --package.
   raw = await slsPackage(join(dir, 'default'));
   withParams = await slsPackage(join(dir, 'params'), {
-      exampleConsumer: 'true',
-      reservedConcurrency: '20',
-      alarmEmail: 'ops@example.com',
-      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
-      oldestEventAlarmSeconds: '600',
-      serverErrorAlarmThreshold: '5',
-      httpApiRateLimit: '10',
-      httpApiBurstLimit: '20',
-      logRetentionDays: '90',
-      kmsKeyArn: KMS_KEY,
-      // Every callback function but one reads its tokens from SSM: one must stay without the grant.
-      ...Object.fromEntries(withSsm.map((fn) => [`${fn.name}TokensSsmName`, ssmName(fn)])),
+    exampleConsumer: 'true',
+    reservedConcurrency: '20',
+    alarmEmail: 'ops@example.com',
+    alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+    oldestEventAlarmSeconds: '600',
+    serverErrorAlarmThreshold: '5',
+    httpApiRateLimit: '10',
+    httpApiBurstLimit: '20',
+    logRetentionDays: '90',
+    kmsKeyArn: KMS_KEY,
+    // Every callback function but one reads its tokens from SSM: one must stay without the grant.
+    ...Object.fromEntries(withSsm.map((fn) => [`${fn.name}TokensSsmName`, ssmName(fn)])),
   });
   template = Template.fromJSON(raw);
   [nagDefault, nagWithParams] = [await runCdkNag(raw, join(dir, 'default.json')), await runCdkNag(withParams, join(dir, 'params.json'))];
@@ -108,38 +108,41 @@ describe('sls package template', () => {
     expect(raw.Resources[logicalName(fn.name)]).toBeDefined();
   });
 
-  it.each(callbackFunctions.map((fn) => [fn.name, fn] as const))('%s: an HTTP API route per declared path, and a public function URL', (_name, fn) => {
-    for (const route of fn.routes) {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-        RouteKey: `${route.method === '*' ? 'ANY' : route.method} ${route.path}`,
+  it.each(callbackFunctions.map((fn) => [fn.name, fn] as const))(
+    '%s: an HTTP API route per declared path, and a public function URL',
+    (_name, fn) => {
+      for (const route of fn.routes) {
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+          RouteKey: `${route.method === '*' ? 'ANY' : route.method} ${route.path}`,
+        });
+      }
+      template.hasResourceProperties('AWS::Lambda::Url', {
+        AuthType: 'NONE',
+        TargetFunctionArn: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
       });
-    }
-    template.hasResourceProperties('AWS::Lambda::Url', {
-      AuthType: 'NONE',
-      TargetFunctionArn: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
-    });
-    // Function URLs created since late 2025 need both permissions for anonymous callers; the
-    // second is limited to calls that come through the function URL.
-    const permission = (suffix: string) => raw.Resources[`${logicalName(fn.name).replace(/Function$/, '')}Permission${suffix}`];
-    expect(permission('FnUrl')).toEqual({
-      Type: 'AWS::Lambda::Permission',
-      Properties: {
-        FunctionName: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
-        Action: 'lambda:InvokeFunctionUrl',
-        Principal: '*',
-        FunctionUrlAuthType: 'NONE',
-      },
-    });
-    expect(permission('Fn')).toEqual({
-      Type: 'AWS::Lambda::Permission',
-      Properties: {
-        FunctionName: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
-        Action: 'lambda:InvokeFunction',
-        Principal: '*',
-        InvokedViaFunctionUrl: true,
-      },
-    });
-  });
+      // Function URLs created since late 2025 need both permissions for anonymous callers; the
+      // second is limited to calls that come through the function URL.
+      const permission = (suffix: string) => raw.Resources[`${logicalName(fn.name).replace(/Function$/, '')}Permission${suffix}`];
+      expect(permission('FnUrl')).toEqual({
+        Type: 'AWS::Lambda::Permission',
+        Properties: {
+          FunctionName: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
+          Action: 'lambda:InvokeFunctionUrl',
+          Principal: '*',
+          FunctionUrlAuthType: 'NONE',
+        },
+      });
+      expect(permission('Fn')).toEqual({
+        Type: 'AWS::Lambda::Permission',
+        Properties: {
+          FunctionName: { 'Fn::GetAtt': [logicalName(fn.name), 'Arn'] },
+          Action: 'lambda:InvokeFunction',
+          Principal: '*',
+          InvokedViaFunctionUrl: true,
+        },
+      });
+    },
+  );
 
   it('has a quarantine queue with its own retention, named to the functions', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
@@ -161,8 +164,7 @@ describe('sls package template', () => {
   });
 
   it('gives each function only its own token and allowlist variables, empty by default', () => {
-    const variables = (fn: string) =>
-      Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
+    const variables = (fn: string) => Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object }).Variables).sort();
     const stores = ['PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
     const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, ...stores, `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
     for (const fn of callbackFunctions) expect(variables(logicalName(fn.name)), fn.name).toEqual(own(senderOf(fn).environmentSuffix));
@@ -191,7 +193,16 @@ describe('sls package template', () => {
         {
           'Fn::Join': [
             ':',
-            ['arn', { Ref: 'AWS::Partition' }, 'logs', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, 'log-group', `/aws/lambda/jobhooks-test-${fn}`, '*'],
+            [
+              'arn',
+              { Ref: 'AWS::Partition' },
+              'logs',
+              { Ref: 'AWS::Region' },
+              { Ref: 'AWS::AccountId' },
+              'log-group',
+              `/aws/lambda/jobhooks-test-${fn}`,
+              '*',
+            ],
           ],
         },
       ],
@@ -211,7 +222,10 @@ describe('sls package template', () => {
     ];
     const expected: Record<string, { fn: string; statements: unknown[] }> = {
       ...Object.fromEntries(
-        callbackFunctions.map((fn) => [`${idOf(fn.name)}Role`, { fn: fn.name, statements: callback(fn.name, `Has${idOf(fn.name)}TokensParameter`) }]),
+        callbackFunctions.map((fn) => [
+          `${idOf(fn.name)}Role`,
+          { fn: fn.name, statements: callback(fn.name, `Has${idOf(fn.name)}TokensParameter`) },
+        ]),
       ),
       SpoolRedriveRole: {
         fn: 'spoolRedrive',
@@ -243,7 +257,10 @@ describe('sls package template', () => {
     for (const [id, role] of roles) {
       const want = expected[id];
       const policies = (role.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
-      expect(policies.flatMap((policy) => policy.PolicyDocument.Statement), id).toEqual(want?.statements);
+      expect(
+        policies.flatMap((policy) => policy.PolicyDocument.Statement),
+        id,
+      ).toEqual(want?.statements);
       expect(role.Properties?.AssumeRolePolicyDocument, id).toEqual({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -272,7 +289,12 @@ describe('sls package template', () => {
       DeletionPolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       },
     });
@@ -286,7 +308,10 @@ describe('sls package template', () => {
             Effect: 'Deny',
             Principal: '*',
             Action: 's3:*',
-            Resource: [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, '/*']] }],
+            Resource: [
+              { 'Fn::GetAtt': ['PayloadBucket', 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['PayloadBucket', 'Arn'] }, '/*']] },
+            ],
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           },
         ],
@@ -354,9 +379,11 @@ function referencesOf(value: unknown): string[] {
 const alarmTarget = (arn: string) => ({ 'Fn::If': ['UseAlarmTopicArn', arn, { Ref: 'AlarmTopic' }] });
 
 describe('sls package template: production settings', () => {
-  it('keeps every log group (the functions\' and the HTTP API access log) for logRetentionDays (30 by default)', () => {
+  it("keeps every log group (the functions' and the HTTP API access log) for logRetentionDays (30 by default)", () => {
     const retention = (t: RawTemplate) =>
-      Object.values(t.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup').map((r) => r.Properties?.RetentionInDays);
+      Object.values(t.Resources)
+        .filter((r) => r.Type === 'AWS::Logs::LogGroup')
+        .map((r) => r.Properties?.RetentionInDays);
     expect(retention(raw)).toEqual([...functions.map(() => 30), 30]);
     expect(retention(withParams)).toEqual([...functions.map(() => 90), 90]);
   });
@@ -410,9 +437,7 @@ describe('sls package template: production settings', () => {
         Properties: {
           LogGroupName: { Ref: `${id}LogGroup` },
           FilterPattern: '{ $.status >= 500 }',
-          MetricTransformations: [
-            { MetricNamespace: 'jobhooks/test', MetricName: 'ServerErrorAnswers', MetricValue: '1', Unit: 'Count' },
-          ],
+          MetricTransformations: [{ MetricNamespace: 'jobhooks/test', MetricName: 'ServerErrorAnswers', MetricValue: '1', Unit: 'Count' }],
         },
       });
       expect(raw.Resources[`${id}LogGroup`]?.Properties?.LogGroupName).toBe(`/aws/lambda/jobhooks-test-${name}`);
@@ -504,13 +529,16 @@ describe('sls package template: production settings', () => {
     });
   });
 
-  it.each(callbackFunctions.map((fn) => [fn.name] as const))('%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is empty', (name) => {
-    const reserved = (t: RawTemplate) => t.Resources[logicalName(name)]?.Properties?.ReservedConcurrentExecutions;
-    expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '10', { Ref: 'AWS::NoValue' }] });
-    expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['10', ''] }] });
-    expect(reserved(withParams)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '20', { Ref: 'AWS::NoValue' }] });
-    expect(withParams.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['20', ''] }] });
-  });
+  it.each(callbackFunctions.map((fn) => [fn.name] as const))(
+    '%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is empty',
+    (name) => {
+      const reserved = (t: RawTemplate) => t.Resources[logicalName(name)]?.Properties?.ReservedConcurrentExecutions;
+      expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '10', { Ref: 'AWS::NoValue' }] });
+      expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['10', ''] }] });
+      expect(reserved(withParams)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '20', { Ref: 'AWS::NoValue' }] });
+      expect(withParams.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['20', ''] }] });
+    },
+  );
 
   it('outputs every callback URL, HTTP API and function URL, to copy after deploy', () => {
     const api = (path: string) => ({
@@ -543,16 +571,13 @@ describe('sls package template: production settings', () => {
       const parts = (output.Value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1] ?? [];
       return parts.length === 7 ? [String(parts[6])] : [];
     });
-    const declared = callbackFunctions.flatMap((fn) =>
-      fn.routes.map((route) => route.path.replace('{kind}', '')),
-    );
+    const declared = callbackFunctions.flatMap((fn) => fn.routes.map((route) => route.path.replace('{kind}', '')));
     for (const path of declared) expect(apiPaths.some((p) => p.startsWith(path))).toBe(true);
   });
 });
 
 describe('sls package template: the example consumer', () => {
-  const consumerResources = (t: RawTemplate) =>
-    Object.entries(t.Resources).filter(([id]) => id.startsWith('ExampleConsumer'));
+  const consumerResources = (t: RawTemplate) => Object.entries(t.Resources).filter(([id]) => id.startsWith('ExampleConsumer'));
 
   it('is subscribed to the events queue with partial batch responses', () => {
     expect(raw.Resources.ExampleConsumerEventSourceMappingSQSEventsQueue).toMatchObject({
@@ -588,9 +613,7 @@ describe('sls package template: the example consumer', () => {
   });
 
   it('is referenced by nothing that exists without it (so the stack deploys with it off)', () => {
-    const conditional = new Map(
-      Object.entries(raw.Resources).flatMap(([id, r]) => (r.Condition ? [[id, r.Condition] as const] : [])),
-    );
+    const conditional = new Map(Object.entries(raw.Resources).flatMap(([id, r]) => (r.Condition ? [[id, r.Condition] as const] : [])));
     const dangling: string[] = [];
     const check = (owner: string, condition: string | undefined, value: unknown, dependsOn: unknown = []) => {
       for (const target of [...referencesOf(value), ...[dependsOn].flat().map(String)]) {
@@ -613,7 +636,11 @@ describe('sls package template: hardening', () => {
   const noValue = { Ref: 'AWS::NoValue' };
 
   it('encrypts every queue: SQS-managed by default, with the KMS key when kmsKeyArn is set', () => {
-    expect(queues(raw).map(([id]) => id).sort()).toEqual(['EventsDeadLetterQueue', 'EventsQueue', 'QuarantineQueue']);
+    expect(
+      queues(raw)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['EventsDeadLetterQueue', 'EventsQueue', 'QuarantineQueue']);
     for (const [id, queue] of queues(raw)) {
       expect(queue.Properties?.SqsManagedSseEnabled, id).toEqual({ 'Fn::If': ['UseSqsManagedSse', true, noValue] });
       expect(queue.Properties?.KmsMasterKeyId, id).toEqual({ 'Fn::If': ['UseSqsManagedSse', noValue, ''] });
@@ -645,12 +672,16 @@ describe('sls package template: hardening', () => {
     });
   });
 
-  it('lets only this stack\'s alarms publish to its alarm topic, only over TLS, encrypted with the KMS key when given', () => {
+  it("lets only this stack's alarms publish to its alarm topic, only over TLS, encrypted with the KMS key when given", () => {
     expect(raw.Resources.AlarmTopic?.Properties?.KmsMasterKeyId).toEqual({ 'Fn::If': ['HasKmsKey', '', noValue] });
     expect(withParams.Resources.AlarmTopic?.Properties?.KmsMasterKeyId).toEqual({ 'Fn::If': ['HasKmsKey', KMS_KEY, noValue] });
     expect(withParams.Conditions.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
     const policy = raw.Resources.AlarmTopicPolicy;
-    expect(policy).toMatchObject({ Type: 'AWS::SNS::TopicPolicy', Condition: 'CreateAlarmTopic', Properties: { Topics: [{ Ref: 'AlarmTopic' }] } });
+    expect(policy).toMatchObject({
+      Type: 'AWS::SNS::TopicPolicy',
+      Condition: 'CreateAlarmTopic',
+      Properties: { Topics: [{ Ref: 'AlarmTopic' }] },
+    });
     expect((policy?.Properties?.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
       {
         Sid: 'CloudWatchAlarmsPublish',
@@ -660,7 +691,9 @@ describe('sls package template: hardening', () => {
         Resource: { Ref: 'AlarmTopic' },
         Condition: {
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:jobhooks-test-*' } },
+          ArnLike: {
+            'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:jobhooks-test-*' },
+          },
         },
       },
       {
@@ -682,11 +715,18 @@ describe('sls package template: hardening', () => {
     const settings = raw.Resources.HttpApiStage?.Properties?.AccessLogSettings as { DestinationArn: unknown; Format: string };
     expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
     const format = JSON.parse(settings.Format) as Record<string, string>;
-    expect(format).toMatchObject({ routeKey: '$context.routeKey', status: '$context.status', requestId: '$context.requestId', ip: '$context.identity.sourceIp' });
+    expect(format).toMatchObject({
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+    });
     const variables = Object.values(format).flatMap((value) => value.match(/\$context\.[A-Za-z.]+/g) ?? []);
     // Each variable is one that holds no part of the URL a sender registered.
     for (const variable of variables) {
-      expect(variable).toMatch(/^\$context\.(requestId|requestTime|identity\.sourceIp|routeKey|status|responseLength|integrationLatency|integrationStatus|error\.message)$/);
+      expect(variable).toMatch(
+        /^\$context\.(requestId|requestTime|identity\.sourceIp|routeKey|status|responseLength|integrationLatency|integrationStatus|error\.message)$/,
+      );
     }
     expect(raw.Resources.HttpApiLogGroup?.Properties).toMatchObject({ LogGroupName: '/aws/http-api/jobhooks-test', RetentionInDays: 30 });
   });
@@ -709,7 +749,9 @@ describe('sls package template: hardening', () => {
 
   it('gives the example consumer a visibility timeout of at least six times its timeout plus its batching window', () => {
     const consumerTimeout = Number(withParams.Resources.ExampleConsumerLambdaFunction?.Properties?.Timeout);
-    const batchingWindow = Number(withParams.Resources.ExampleConsumerEventSourceMappingSQSEventsQueue?.Properties?.MaximumBatchingWindowInSeconds);
+    const batchingWindow = Number(
+      withParams.Resources.ExampleConsumerEventSourceMappingSQSEventsQueue?.Properties?.MaximumBatchingWindowInSeconds,
+    );
     expect(consumerTimeout).toBeGreaterThan(0);
     expect(Number(raw.Resources.EventsQueue?.Properties?.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * consumerTimeout + batchingWindow);
   });

@@ -28,12 +28,7 @@ export function createHttpEvent(options: HttpEventOptions = {}): APIGatewayProxy
   const path = options.path ?? '/';
   const query = options.query ?? '';
   const base64 = options.isBase64Encoded ?? Buffer.isBuffer(options.body);
-  const body =
-    options.body === undefined
-      ? undefined
-      : base64
-        ? Buffer.from(options.body).toString('base64')
-        : options.body.toString();
+  const body = options.body === undefined ? undefined : base64 ? Buffer.from(options.body).toString('base64') : options.body.toString();
   const functionUrl = options.frontDoor === 'functionUrl';
   const routeKey = functionUrl ? '$default' : (options.routeKey ?? `${method} ${path}`);
   const headers: Record<string, string> = {

@@ -124,7 +124,9 @@ describe('npm start: HTTP to the queue', () => {
         ...bkJob,
         route: (path) => {
           const route = bkJob.route(path);
-          return route && { toDraft: (decoded, context) => route.toDraft(JSON.parse(JSON.stringify(decoded).replace('"77x"', '77')), context) };
+          return (
+            route && { toDraft: (decoded, context) => route.toDraft(JSON.parse(JSON.stringify(decoded).replace('"77x"', '77')), context) }
+          );
         },
       };
       const after = await replayQuarantine({
@@ -145,7 +147,11 @@ describe('npm start: HTTP to the queue', () => {
   it('holds the payload bucket in an embedded S3: large field callbacks get 200 and their exact bytes, by dataref when too large', async () => {
     expect(run.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(run.bucket).toBe('jobhooks-local-payload-bucket');
-    const s3 = createS3Client({ endpoint: run.s3Endpoint ?? '', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const s3 = createS3Client({
+      endpoint: run.s3Endpoint ?? '',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const bucket = createPayloadBucket({ bucket: run.bucket, client: s3 });
     const client = testSqsClient(run.sqsEndpoint ?? '');
     try {
@@ -155,10 +161,19 @@ describe('npm start: HTTP to the queue', () => {
         loadFixture('tencent-ci', 'field/ci-asr-30min-word-detail-xml'),
         loadFixture('thain', 'field/thain-flow-error-curl-progress-over-256k'),
         loadFixture('tencent-ci', 'field/ci-transcode-failed-gbk-xml'),
-        { path: '/callbacks/thain/flow', query: '', contentType: 'application/x-www-form-urlencoded; charset=UTF-8', body: Buffer.from(big) },
+        {
+          path: '/callbacks/thain/flow',
+          query: '',
+          contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+          body: Buffer.from(big),
+        },
       ];
       for (const { path, query, contentType, body } of posts) {
-        const response = await fetch(`${run.url}${path}${query ? `?${query}` : ''}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        const response = await fetch(`${run.url}${path}${query ? `?${query}` : ''}`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        });
         expect(response.status, path).toBe(200);
         const [message, ...more] = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: true });
         expect(more).toEqual([]);
@@ -201,12 +216,25 @@ describe('npm start: HTTP to the queue', () => {
   });
 
   it('redrives the spool: what SQS did not take reaches the queue', async () => {
-    const s3 = createS3Client({ endpoint: run.s3Endpoint ?? '', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const s3 = createS3Client({
+      endpoint: run.s3Endpoint ?? '',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const bucket = createPayloadBucket({ bucket: run.bucket, client: s3 });
     const client = testSqsClient(run.sqsEndpoint ?? '');
     try {
       const { createSpool } = await import('../../lib/store/spool.ts');
-      const event = { specversion: '1.0', id: 'f'.repeat(32), source: 'thain', type: 'thain.flow.status', subject: '2', time: '2026-03-12T10:33:20.000Z', datacontenttype: 'application/json', data: { status: 'failed', terminal: true, sourceStatus: 3, labels: {}, raw: { contentType: 'x', body: 'y' } } };
+      const event = {
+        specversion: '1.0',
+        id: 'f'.repeat(32),
+        source: 'thain',
+        type: 'thain.flow.status',
+        subject: '2',
+        time: '2026-03-12T10:33:20.000Z',
+        datacontenttype: 'application/json',
+        data: { status: 'failed', terminal: true, sourceStatus: 3, labels: {}, raw: { contentType: 'x', body: 'y' } },
+      };
       await createSpool(bucket).keep('events', new Date(event.time), event.id, JSON.stringify(event));
       expect(await run.redrive()).toMatchObject({ sent: 1, left: 0 });
       const [message] = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: true });

@@ -358,7 +358,10 @@ function observeSends(sqs: Server, onEvent: (body: string, queueName: string) =>
       if (response.statusCode !== 200) return;
       const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       if (typeof input !== 'object' || input === null) return;
-      const queueName = String('QueueUrl' in input ? input.QueueUrl : '').split('/').pop() ?? '';
+      const queueName =
+        String('QueueUrl' in input ? input.QueueUrl : '')
+          .split('/')
+          .pop() ?? '';
       const entries = 'Entries' in input && Array.isArray(input.Entries) ? input.Entries : [input];
       for (const entry of entries) {
         if (typeof entry === 'object' && entry !== null && 'MessageBody' in entry) {

@@ -79,30 +79,27 @@ export function loadServiceConfig(file = join(SERVICE_DIR, 'serverless.yml')): S
       .replace(/\$\{param:([\w-]+)\}/g, (_match, name: string) => String(params[name] ?? ''))
       .replace(/\$\{opt:[\w-]+,\s*'([^']*)'\}/g, '$1');
 
-  const functions = Object.entries(isObject(document.functions) ? document.functions : {}).map(
-    ([name, spec]): ServiceFunction => {
-      if (!isObject(spec) || typeof spec.handler !== 'string') {
-        throw new Error(`serverless.yml: function ${name} has no handler`);
-      }
-      const dot = spec.handler.lastIndexOf('.');
-      const events = Array.isArray(spec.events) ? spec.events : [];
-      const routes = events.flatMap((event: unknown): HttpRoute[] => {
-        if (!isObject(event) || !isObject(event.httpApi)) return [];
-        return [{ method: String(event.httpApi.method ?? '*').toUpperCase(), path: String(event.httpApi.path) }];
-      });
-      return {
-        name,
-        module: spec.handler.slice(0, dot),
-        export: spec.handler.slice(dot + 1),
-        routes,
-        url: Boolean(spec.url),
-        ...(typeof spec.sender === 'string' && { sender: spec.sender }),
-      };
-    },
-  );
+  const functions = Object.entries(isObject(document.functions) ? document.functions : {}).map(([name, spec]): ServiceFunction => {
+    if (!isObject(spec) || typeof spec.handler !== 'string') {
+      throw new Error(`serverless.yml: function ${name} has no handler`);
+    }
+    const dot = spec.handler.lastIndexOf('.');
+    const events = Array.isArray(spec.events) ? spec.events : [];
+    const routes = events.flatMap((event: unknown): HttpRoute[] => {
+      if (!isObject(event) || !isObject(event.httpApi)) return [];
+      return [{ method: String(event.httpApi.method ?? '*').toUpperCase(), path: String(event.httpApi.path) }];
+    });
+    return {
+      name,
+      module: spec.handler.slice(0, dot),
+      export: spec.handler.slice(dot + 1),
+      routes,
+      url: Boolean(spec.url),
+      ...(typeof spec.sender === 'string' && { sender: spec.sender }),
+    };
+  });
 
-  const resources =
-    isObject(document.resources) && isObject(document.resources.Resources) ? document.resources.Resources : {};
+  const resources = isObject(document.resources) && isObject(document.resources.Resources) ? document.resources.Resources : {};
   const conditions = isObject(document.resources) && isObject(document.resources.Conditions) ? document.resources.Conditions : {};
   // The little CloudFormation the queues use: `Fn::If` on `Fn::Equals` conditions, `AWS::NoValue`.
   const holds = (name: string): boolean => {
@@ -192,15 +189,19 @@ export function callbackRoutes(config: ServiceConfig = loadServiceConfig()): Cal
     const fns = config.functions.filter((candidate) => candidate.sender === sender.name);
     const [fn] = fns;
     if (!fn || fns.length > 1) {
-      throw new Error(`serverless.yml: sender ${sender.name} needs exactly one function with \`sender: ${sender.name}\` (found ${fns.length})`);
+      throw new Error(
+        `serverless.yml: sender ${sender.name} needs exactly one function with \`sender: ${sender.name}\` (found ${fns.length})`,
+      );
     }
     const [httpRoute] = fn.routes;
     const names = Object.keys(sender.routes);
-    return names.map((route): CallbackRoute => ({
-      source: sender.name,
-      route,
-      function: fn.name,
-      path: httpRoute ? (names.length > 1 ? httpRoute.path.replace(/\{[^}/]+\}/, route) : httpRoute.path) : `/${route}`,
-    }));
+    return names.map(
+      (route): CallbackRoute => ({
+        source: sender.name,
+        route,
+        function: fn.name,
+        path: httpRoute ? (names.length > 1 ? httpRoute.path.replace(/\{[^}/]+\}/, route) : httpRoute.path) : `/${route}`,
+      }),
+    );
   });
 }

@@ -35,13 +35,17 @@ describe('npm start with a malformed setting', () => {
     ['ALLOW_CIDRS_THAIN', '10.0.0.0/8/32', 'item 1 ("10.0.0.0/8/32") has more than one "/"'],
     ['TOKENS_THAIN', 'abc+defghijklmnopq', 'item 1 has a character other than'],
     ['PORT', 'abc', 'must be an integer 0–65535, got "abc"'],
-  ])('%s=%s stops it with exit code 1 and one line naming the variable', async (variable, value, problem) => {
-    const outcome = await npmStart({ [variable]: value });
-    expect(outcome.code).toBe(1);
-    expect(outcome.stdout).not.toMatch(/listening on/);
-    const lines = outcome.stderr.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`npm start: ${variable} ${problem}`);
-    if (variable.startsWith('TOKENS_')) expect(outcome.stderr).not.toContain(value);
-  }, 40_000);
+  ])(
+    '%s=%s stops it with exit code 1 and one line naming the variable',
+    async (variable, value, problem) => {
+      const outcome = await npmStart({ [variable]: value });
+      expect(outcome.code).toBe(1);
+      expect(outcome.stdout).not.toMatch(/listening on/);
+      const lines = outcome.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`npm start: ${variable} ${problem}`);
+      if (variable.startsWith('TOKENS_')) expect(outcome.stderr).not.toContain(value);
+    },
+    40_000,
+  );
 });

@@ -54,7 +54,9 @@ const run = await startLocalRun({
   stop(
     error instanceof Error && 'code' in error && error.code === 'EADDRINUSE'
       ? `port ${port} (PORT) is in use: stop what holds it or pick another port`
-      : error instanceof Error ? error.message : String(error),
+      : error instanceof Error
+        ? error.message
+        : String(error),
   ),
 );
 const ms = Math.round(performance.now() - started);
@@ -63,7 +65,9 @@ process.stdout.write(
     `listening on ${run.url} (ready in ${ms} ms)`,
     ...run.routes.map((route) => `  ${route}`),
     run.sqsEndpoint
-      ? `embedded SQS at ${run.sqsEndpoint}; queues:\n${Object.entries(run.queueUrls).map(([id, url]) => `  ${id}: ${url}`).join('\n')}`
+      ? `embedded SQS at ${run.sqsEndpoint}; queues:\n${Object.entries(run.queueUrls)
+          .map(([id, url]) => `  ${id}: ${url}`)
+          .join('\n')}`
       : `events go to ${process.env.QUEUE_URL}`,
     run.s3Endpoint
       ? `embedded S3 at ${run.s3Endpoint}; payload bucket: ${run.bucket} (large events, the spool, large quarantined bodies)`

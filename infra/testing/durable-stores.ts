@@ -83,7 +83,12 @@ export async function startDurableStores(): Promise<DurableStores> {
   const queue = (endpoint = sqs.endpoint) =>
     createSqsQueue({ queueUrl: `${endpoint}${accountPath}/events`, client: clientAt(endpoint), bucket, budget: TEST_QUEUE_TIMEOUTS });
   const quarantine = (endpoint = sqs.endpoint) =>
-    createSqsQuarantine({ queueUrl: `${endpoint}${accountPath}/quarantine`, client: clientAt(endpoint), bucket, budget: TEST_QUEUE_TIMEOUTS });
+    createSqsQuarantine({
+      queueUrl: `${endpoint}${accountPath}/quarantine`,
+      client: clientAt(endpoint),
+      bucket,
+      budget: TEST_QUEUE_TIMEOUTS,
+    });
   const redriveQueue = queue();
   const redriveQuarantine = quarantine();
   return {

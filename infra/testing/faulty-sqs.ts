@@ -95,9 +95,7 @@ export class FaultySqs {
         case 'slow-ok': {
           // Answers, but late; the real queue gets the message all the same (as a slow SQS would).
           const delay = mode === 'slow' ? SLOW_MS : SLOW_OK_MS;
-          const done = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
-            this.forward(req, body, res),
-          );
+          const done = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => this.forward(req, body, res));
           this.pending.add(done);
           return void done.finally(() => this.pending.delete(done));
         }

@@ -46,7 +46,11 @@ export function sampleRequest(sample: HttpFixture, query = sample.query): HttpEv
 }
 
 /** The event one valid sample makes on its own route; throws with the answer when it is not a 200. */
-export async function sampleEvent(callbacks: Callbacks, sample: HttpFixture, options: { query?: string; now?: Date } = {}): Promise<CloudEvent> {
+export async function sampleEvent(
+  callbacks: Callbacks,
+  sample: HttpFixture,
+  options: { query?: string; now?: Date } = {},
+): Promise<CloudEvent> {
   const handled = await handle(callbacks, sampleRequest(sample, options.query), options.now);
   if (handled.status !== 200 || !handled.event) {
     throw new Error(`${callbacks.sender.name}/${sample.name}: answered ${handled.status} ${JSON.stringify(handled.answer)}`);

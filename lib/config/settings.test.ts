@@ -59,7 +59,9 @@ describe('tokens', () => {
       'TOKENS_TENCENT_CI and TOKENS_TENCENT_CI_SSM_NAME are both set: keep one',
     );
     for (const name of ['jobhooks/prod', '/jobhooks/prod/', '/a b', 'arn:aws:ssm:us-east-1:1:parameter/x']) {
-      expect(problem(() => readAccessSettings('thain', { TOKENS_THAIN_SSM_NAME: name }))).toMatch(/^TOKENS_THAIN_SSM_NAME must be an SSM parameter name starting with "\/"/);
+      expect(problem(() => readAccessSettings('thain', { TOKENS_THAIN_SSM_NAME: name }))).toMatch(
+        /^TOKENS_THAIN_SSM_NAME must be an SSM parameter name starting with "\/"/,
+      );
     }
   });
 });
@@ -116,9 +118,9 @@ describe('queues', () => {
 
   it('needs QUEUE_URL, and checks QUARANTINE_QUEUE_URL when set', () => {
     expect(problem(() => readQueueSettings({}))).toBe('QUEUE_URL is not set: it names the events queue');
-    expect(problem(() => readQueueSettings({ QUEUE_URL: 'https://sqs.x.amazonaws.com/123456789012/a', QUARANTINE_QUEUE_URL: 'q' }))).toMatch(
-      /^QUARANTINE_QUEUE_URL must be an SQS queue URL/,
-    );
+    expect(
+      problem(() => readQueueSettings({ QUEUE_URL: 'https://sqs.x.amazonaws.com/123456789012/a', QUARANTINE_QUEUE_URL: 'q' })),
+    ).toMatch(/^QUARANTINE_QUEUE_URL must be an SQS queue URL/);
   });
 });
 
@@ -147,9 +149,13 @@ describe('npm start settings', () => {
   });
 
   it('checks every source, and the queue URLs when set', () => {
-    expect(problem(() => readLocalRunSettings({ ALLOW_CIDRS_TENCENT_CI: '10.0.0.0/' }, SOURCE_NAMES, defaults))).toMatch(/^ALLOW_CIDRS_TENCENT_CI item 1/);
+    expect(problem(() => readLocalRunSettings({ ALLOW_CIDRS_TENCENT_CI: '10.0.0.0/' }, SOURCE_NAMES, defaults))).toMatch(
+      /^ALLOW_CIDRS_TENCENT_CI item 1/,
+    );
     expect(problem(() => readLocalRunSettings({ QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUEUE_URL must be/);
-    expect(problem(() => readLocalRunSettings({ QUARANTINE_QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(/^QUARANTINE_QUEUE_URL must be/);
+    expect(problem(() => readLocalRunSettings({ QUARANTINE_QUEUE_URL: 'x' }, SOURCE_NAMES, defaults))).toMatch(
+      /^QUARANTINE_QUEUE_URL must be/,
+    );
   });
 
   it('takes PAYLOAD_BUCKET as S3 names a bucket, and refuses anything else by name', () => {

@@ -77,10 +77,13 @@ function parseToken(token: string): string {
 }
 
 /** A comma-separated token list; an item is named by its position, never by its content. */
-const TokenListSchema = listSchema((_item, index) => `item ${index + 1}`, (token): string | { token: string } => {
-  const problem = parseToken(token);
-  return problem === token ? { token } : problem;
-});
+const TokenListSchema = listSchema(
+  (_item, index) => `item ${index + 1}`,
+  (token): string | { token: string } => {
+    const problem = parseToken(token);
+    return problem === token ? { token } : problem;
+  },
+);
 
 /** A comma-separated list of IPv4/IPv6 addresses and CIDR blocks, each checked by {@link parseCidr}. */
 const CidrListSchema = listSchema((item, index) => `item ${index + 1}${item === '' ? '' : ` ("${item}")`}`, parseCidr);
@@ -112,18 +115,22 @@ const QUEUE_PATH = /^\/[0-9]{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
  */
 const QueueUrlSchema = v.pipe(
   v.string(),
-  v.check((text) => {
-    if (!URL.canParse(text)) return false;
-    const url = new URL(text);
-    return (
-      (url.protocol === 'https:' || url.protocol === 'http:') &&
-      url.username === '' &&
-      url.password === '' &&
-      url.search === '' &&
-      url.hash === '' &&
-      QUEUE_PATH.test(url.pathname)
-    );
-  }, (issue) => `must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${String(issue.input)}"`),
+  v.check(
+    (text) => {
+      if (!URL.canParse(text)) return false;
+      const url = new URL(text);
+      return (
+        (url.protocol === 'https:' || url.protocol === 'http:') &&
+        url.username === '' &&
+        url.password === '' &&
+        url.search === '' &&
+        url.hash === '' &&
+        QUEUE_PATH.test(url.pathname)
+      );
+    },
+    (issue) =>
+      `must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${String(issue.input)}"`,
+  ),
 );
 
 /**

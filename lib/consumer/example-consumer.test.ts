@@ -84,7 +84,9 @@ describe('functions/example-consumer.ts on the events queue of npm start', () =>
     // As Lambda does with a partial batch response: delete the rest, the failed record comes back.
     for (const message of messages) {
       if (failed.includes(message.MessageId ?? '')) {
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
+        );
       } else {
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       }

@@ -14,9 +14,7 @@ export interface ExampleConsumerOptions {
  * The example consumer: one JSON log line per event (with the sentence its sender's descriptor writes), whether the message carries the event or a
  * reference to it in the payload bucket; a record that is not an event fails alone.
  */
-export function createExampleConsumer(
-  options: ExampleConsumerOptions = {},
-): (event: SQSEvent) => Promise<SQSBatchResponse> {
+export function createExampleConsumer(options: ExampleConsumerOptions = {}): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const handle = async (event: JobEvent): Promise<void> => {
     log(

@@ -43,9 +43,7 @@ describe('parseEventRecord', () => {
   });
 
   it('says which record is not JSON', () => {
-    expect(() => parseEventRecord(record('{"specversion":', 'm-1'))).toThrow(
-      new EventRecordError('m-1', 'body is not JSON', []),
-    );
+    expect(() => parseEventRecord(record('{"specversion":', 'm-1'))).toThrow(new EventRecordError('m-1', 'body is not JSON', []));
   });
 
   it('names the fields of a body that is not an event', () => {
@@ -67,9 +65,7 @@ describe('parseEventRecord', () => {
 
   it('rejects an event whose type belongs to another source', () => {
     const thain = JSON.parse(events.find((e) => e.source === 'thain')?.body ?? '{}');
-    expect(() => parseEventRecord(record(JSON.stringify({ ...thain, type: 'bkjob.job.finished' }), 'm-3'))).toThrow(
-      /type/,
-    );
+    expect(() => parseEventRecord(record(JSON.stringify({ ...thain, type: 'bkjob.job.finished' }), 'm-3'))).toThrow(/type/);
   });
 });
 

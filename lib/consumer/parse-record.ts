@@ -78,7 +78,12 @@ export async function readEventRecord(record: SQSRecord, read: DatarefReader = r
   if (digest !== reference.datarefsha256 || (attribute !== undefined && attribute !== digest)) {
     throw new EventRecordError(record.messageId, `${reference.dataref} does not hold the event its reference names (SHA-256 differs)`, []);
   }
-  const event = validated(record.messageId, JobEventSchema, parseJson(record.messageId, bytes.toString('utf8'), reference.dataref), `${reference.dataref} is not a jobhooks event`);
+  const event = validated(
+    record.messageId,
+    JobEventSchema,
+    parseJson(record.messageId, bytes.toString('utf8'), reference.dataref),
+    `${reference.dataref} is not a jobhooks event`,
+  );
   if (event.id !== reference.id) {
     throw new EventRecordError(record.messageId, `${reference.dataref} holds event ${event.id}, not ${reference.id}`, []);
   }
@@ -134,7 +139,5 @@ export async function processEvents(
 }
 
 function logFailure(record: SQSRecord, error: Error): void {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'error', messageId: record.messageId, error: `${error.name}: ${error.message}` })}\n`,
-  );
+  process.stderr.write(`${JSON.stringify({ level: 'error', messageId: record.messageId, error: `${error.name}: ${error.message}` })}\n`);
 }

@@ -39,8 +39,12 @@ describe('decodeBodyText', () => {
   });
 
   it('refuses bytes that are not valid in the declared encoding, and an unknown label', () => {
-    expect(() => decodeBodyText(Buffer.from([0x7b, 0xff, 0x7d]), 'application/json; charset=utf-8')).toThrow(/not valid utf-8 text, the encoding declared in the Content-Type charset/);
-    expect(() => decodeBodyText(Buffer.from('{}'), 'application/json; charset=klingon')).toThrow(/"klingon" in the Content-Type charset, which is not one we know/);
+    expect(() => decodeBodyText(Buffer.from([0x7b, 0xff, 0x7d]), 'application/json; charset=utf-8')).toThrow(
+      /not valid utf-8 text, the encoding declared in the Content-Type charset/,
+    );
+    expect(() => decodeBodyText(Buffer.from('{}'), 'application/json; charset=klingon')).toThrow(
+      /"klingon" in the Content-Type charset, which is not one we know/,
+    );
   });
 });
 
@@ -65,7 +69,10 @@ describe('rawBodyOf', () => {
   });
 
   it('keeps ASCII declared as GBK as text (the same text either way), and a UTF-8 byte order mark as U+FEFF', () => {
-    expect(rawBodyOf(Buffer.from('<a>1</a>'), 'application/xml; charset=GBK')).toEqual({ contentType: 'application/xml; charset=GBK', body: '<a>1</a>' });
+    expect(rawBodyOf(Buffer.from('<a>1</a>'), 'application/xml; charset=GBK')).toEqual({
+      contentType: 'application/xml; charset=GBK',
+      body: '<a>1</a>',
+    });
     const bom = Buffer.from('\uFEFF{"a":1}');
     const raw = rawBodyOf(bom, 'application/json');
     expect(raw.body).toBe('\uFEFF{"a":1}');

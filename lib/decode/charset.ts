@@ -111,7 +111,9 @@ export function decodeBodyText(bytes: Uint8Array, contentType: string, raw?: Raw
   const declared = declaredEncoding(bytes, contentType);
   const decoder = declared ? decoderFor(declared.label) : decoderFor(UTF8);
   if (!decoder) {
-    throw new MalformedBodyError(`body declares the character encoding "${declared?.label}" in ${declared?.where}, which is not one we know`);
+    throw new MalformedBodyError(
+      `body declares the character encoding "${declared?.label}" in ${declared?.where}, which is not one we know`,
+    );
   }
   if (raw && raw.encoding === undefined && decoder.encoding === UTF8) return raw.body;
   try {

@@ -39,7 +39,13 @@ describe('decodeBody', () => {
 
   it('hands XML to the decoder the source gave', () => {
     const seen: string[] = [];
-    const decoded = decodeBody('\uFEFF <a/> ', { formats: ['xml'], xml: (text) => { seen.push(text); return 'tree'; } });
+    const decoded = decodeBody('\uFEFF <a/> ', {
+      formats: ['xml'],
+      xml: (text) => {
+        seen.push(text);
+        return 'tree';
+      },
+    });
     expect(decoded).toEqual({ format: 'xml', value: 'tree' });
     expect(seen).toEqual(['<a/>']);
   });

@@ -6,10 +6,7 @@ import { decodeJson } from './json.ts';
 export type BodyFormat = 'json' | 'xml' | 'form';
 
 /** A decoded body, tagged with the format it was read as. */
-export type DecodedBody =
-  | { format: 'json'; value: unknown }
-  | { format: 'xml'; value: unknown }
-  | { format: 'form'; value: FormFields };
+export type DecodedBody = { format: 'json'; value: unknown } | { format: 'xml'; value: unknown } | { format: 'form'; value: FormFields };
 
 /**
  * The XML decoder is passed in by the sources that take XML (only Tencent CI), so that the XML

@@ -16,10 +16,7 @@ function random(seed: number): () => number {
 }
 
 /** Text from characters that stress a form decoder: reserved ASCII, controls, CJK, astral. */
-const ALPHABET = [
-  ...'aZ09-_.*~!\'()&=+%#?/:;@[]{}|\\^`"<>$, \t\n\r',
-  '\u0000', '数', '据', 'é', '💥', '𠀀', '\u00a0', '\ufeff', '\u2028',
-];
+const ALPHABET = [...'aZ09-_.*~!\'()&=+%#?/:;@[]{}|\\^`"<>$, \t\n\r', '\u0000', '数', '据', 'é', '💥', '𠀀', '\u00a0', '\ufeff', '\u2028'];
 
 describe('decodeForm', () => {
   it('decodes what Thain sends: every field a string, in order', () => {

@@ -52,10 +52,10 @@ function assertValidPercentEncoding(text: string): void {
         decodeURIComponent(part);
       } catch {
         const at = positionOf(text, offset);
-        throw new MalformedBodyError(
-          `form body has percent-escapes that are not valid UTF-8 in the part at ${describePosition(at)}`,
-          { problem: 'form-escape', at },
-        );
+        throw new MalformedBodyError(`form body has percent-escapes that are not valid UTF-8 in the part at ${describePosition(at)}`, {
+          problem: 'form-escape',
+          at,
+        });
       }
     }
     offset += part.length + 1;

@@ -99,8 +99,6 @@ function stripTrailingCommas(text: string): string {
 /** Turns integer literals too large for a double into strings, so JSON.parse keeps their digits. */
 function quoteUnsafeIntegers(text: string): string {
   return rewriteOutsideStrings(text, (code) =>
-    code.replace(/(?<![\d.eE+-])-?\d{16,}(?![.\deE])/g, (digits) =>
-      Number.isSafeInteger(Number(digits)) ? digits : `"${digits}"`,
-    ),
+    code.replace(/(?<![\d.eE+-])-?\d{16,}(?![.\deE])/g, (digits) => (Number.isSafeInteger(Number(digits)) ? digits : `"${digits}"`)),
   );
 }

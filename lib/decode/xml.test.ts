@@ -22,8 +22,10 @@ function nested(levels: number): string {
 describe('decodeXml: shapes', () => {
   it('reads compact, indented and tab-indented XML, with or without a declaration, alike', () => {
     const compact = '<Response><EventName>TaskFinish</EventName><JobsDetail><JobId>j1</JobId></JobsDetail></Response>';
-    const indented = '<Response>\n    <EventName>TaskFinish</EventName>\n    <JobsDetail>\n        <JobId>j1</JobId>\n    </JobsDetail>\n</Response>\n';
-    const tabs = '<?xml version="1.0" encoding="utf-8"?>\n<Response>\n\t<EventName>TaskFinish</EventName>\n\t<JobsDetail>\n\t\t<JobId>j1</JobId>\n\t</JobsDetail>\n</Response>';
+    const indented =
+      '<Response>\n    <EventName>TaskFinish</EventName>\n    <JobsDetail>\n        <JobId>j1</JobId>\n    </JobsDetail>\n</Response>\n';
+    const tabs =
+      '<?xml version="1.0" encoding="utf-8"?>\n<Response>\n\t<EventName>TaskFinish</EventName>\n\t<JobsDetail>\n\t\t<JobId>j1</JobId>\n\t</JobsDetail>\n</Response>';
     const expected = { Response: { EventName: 'TaskFinish', JobsDetail: { JobId: 'j1' } } };
     expect(decodeXml(compact)).toEqual(expected);
     expect(decodeXml(indented)).toEqual(expected);
@@ -36,13 +38,11 @@ describe('decodeXml: shapes', () => {
   });
 
   it('turns repeated siblings into a list in document order, wherever they are', () => {
-    const value = decodeXml(
-      '<R><H><K>a</K></H><X>1</X><H><K>b</K></H><Y/><H><K>c</K></H></R>',
-    );
+    const value = decodeXml('<R><H><K>a</K></H><X>1</X><H><K>b</K></H><Y/><H><K>c</K></H></R>');
     expect(value).toEqual({ R: { H: [{ K: 'a' }, { K: 'b' }, { K: 'c' }], X: '1', Y: '' } });
   });
 
-  it('keeps a single child as a value, not a list (lists are the caller\'s schema decision)', () => {
+  it("keeps a single child as a value, not a list (lists are the caller's schema decision)", () => {
     expect(decodeXml('<R><H><K>a</K></H></R>')).toEqual({ R: { H: { K: 'a' } } });
   });
 
@@ -57,15 +57,15 @@ describe('decodeXml: shapes', () => {
   });
 
   it('decodes the five XML entities and character references once', () => {
-    expect(
-      decodeXml('<R><A>&lt;b&gt; &amp; &quot;q&quot; &apos;s&apos;</A><B>&amp;lt;</B><C>&#20013;&#x6587;&#x1F600;</C></R>'),
-    ).toEqual({ R: { A: '<b> & "q" \'s\'', B: '&lt;', C: '中文😀' } });
+    expect(decodeXml('<R><A>&lt;b&gt; &amp; &quot;q&quot; &apos;s&apos;</A><B>&amp;lt;</B><C>&#20013;&#x6587;&#x1F600;</C></R>')).toEqual({
+      R: { A: '<b> & "q" \'s\'', B: '&lt;', C: '中文😀' },
+    });
   });
 
   it('reads CDATA literally and ignores comments, attributes and processing instructions', () => {
-    expect(
-      decodeXml('<R a="1>2"><!-- <A>no</A> --><?pi x?><A><![CDATA[x < y &amp; <z/>]]></A><B id="x">b</B></R>'),
-    ).toEqual({ R: { A: 'x < y &amp; <z/>', B: 'b' } });
+    expect(decodeXml('<R a="1>2"><!-- <A>no</A> --><?pi x?><A><![CDATA[x < y &amp; <z/>]]></A><B id="x">b</B></R>')).toEqual({
+      R: { A: 'x < y &amp; <z/>', B: 'b' },
+    });
   });
 
   it('keeps Chinese text', () => {

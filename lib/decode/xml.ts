@@ -228,11 +228,11 @@ function textOf(node: unknown): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   if (TEXT in node && typeof node[TEXT] === 'string') return decodeEntities(node[TEXT]);
   if (CDATA in node && Array.isArray(node[CDATA])) {
-    return node[CDATA].map((part: unknown) =>
-      typeof part === 'object' && part !== null && TEXT in part && typeof part[TEXT] === 'string'
-        ? part[TEXT]
-        : '',
-    ).join('');
+    return node[CDATA]
+      .map((part: unknown) =>
+        typeof part === 'object' && part !== null && TEXT in part && typeof part[TEXT] === 'string' ? part[TEXT] : '',
+      )
+      .join('');
   }
   return undefined;
 }

@@ -32,8 +32,8 @@ describe('status', () => {
   });
 
   it('calls succeeded, failed, skipped and cancelled terminal, and nothing else', () => {
-    expect(['succeeded', 'failed', 'skipped', 'cancelled', 'running', 'cancelling', 'paused', 'unknown'].map((s) => isTerminal(s as never))).toEqual([
-      true, true, true, true, false, false, false, false,
-    ]);
+    expect(
+      ['succeeded', 'failed', 'skipped', 'cancelled', 'running', 'cancelling', 'paused', 'unknown'].map((s) => isTerminal(s as never)),
+    ).toEqual([true, true, true, true, false, false, false, false]);
   });
 });

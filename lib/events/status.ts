@@ -28,9 +28,6 @@ export function isTerminal(status: Status): boolean {
 }
 
 /** Maps a sender's value through its table; a value the table lacks is `unknown`, never an error. */
-export function mapStatus<K extends string | number>(
-  table: Readonly<Partial<Record<K, Status>>>,
-  value: K,
-): Status {
+export function mapStatus<K extends string | number>(table: Readonly<Partial<Record<K, Status>>>, value: K): Status {
   return Object.hasOwn(table, value) ? (table[value] ?? 'unknown') : 'unknown';
 }

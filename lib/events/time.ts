@@ -4,8 +4,7 @@
  * `2024-03-16 14:54:17+0800` for workflows (protocols.md §3.4, §3.5); JavaScript's Date parser
  * takes neither reliably, so the fields are read here instead.
  */
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/i;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/i;
 
 /**
  * Converts a sender's timestamp to RFC 3339 in UTC (`2024-03-12T10:33:20Z`), or `undefined` when it
@@ -14,8 +13,7 @@ const TIMESTAMP =
 export function toUtcRfc3339(text: string | undefined): string | undefined {
   const match = TIMESTAMP.exec(text?.trim() ?? '');
   if (!match) return undefined;
-  const [, year, month, day, hour, minute, second, fraction = '', zulu, sign, offH = '0', offM = '0'] =
-    match;
+  const [, year, month, day, hour, minute, second, fraction = '', zulu, sign, offH = '0', offM = '0'] = match;
   const fields = [year, month, day, hour, minute, second].map(Number);
   const [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = fields;
   // Date.UTC reads years 0-99 as 19xx; no callback is dated before the year 1000.

@@ -14,7 +14,15 @@ describe('tokens', () => {
   });
 
   it('refuses a missing, wrong, empty or prefix token with 401, never repeating it', () => {
-    for (const query of ['', 'job=x', 'token=', 'token=wrong', 'token=old-token', 'token=old-token-01234567890', 'token=OLD-TOKEN-0123456789']) {
+    for (const query of [
+      '',
+      'job=x',
+      'token=',
+      'token=wrong',
+      'token=old-token',
+      'token=old-token-01234567890',
+      'token=OLD-TOKEN-0123456789',
+    ]) {
       let error: unknown;
       try {
         authorize(policy, q(query), '198.51.100.1');

@@ -26,10 +26,7 @@ import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { json } from './responses.ts';
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */
-export type CallbackHandler = (
-  event: APIGatewayProxyEventV2,
-) => Promise<APIGatewayProxyStructuredResultV2>;
-
+export type CallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Options for {@link createCallbackHandler}; the defaults are what Lambda runs. */
 export interface CallbackHandlerOptions {
@@ -61,16 +58,12 @@ export interface CallbackHandlerOptions {
  * when that queue fails, to the spool), so that a parser fix can recover it; if that fails too the
  * answer is 503, so the sender tries again.
  */
-export function createCallbackHandler(
-  callbacks: Callbacks,
-  options: CallbackHandlerOptions = {},
-): CallbackHandler {
+export function createCallbackHandler(callbacks: Callbacks, options: CallbackHandlerOptions = {}): CallbackHandler {
   const source = callbacks.sender;
   // Built once per container: clients, policy and configuration are reused by every request.
   const bucket = bucketFromEnvironment();
   const queue = options.queue ?? queueFromEnvironment(bucket);
-  const quarantine =
-    options.quarantine === false ? undefined : (options.quarantine ?? quarantineFromEnvironment(bucket));
+  const quarantine = options.quarantine === false ? undefined : (options.quarantine ?? quarantineFromEnvironment(bucket));
   const spool = options.spool === false ? undefined : (options.spool ?? (bucket && createSpool(bucket)));
   const access = options.access === false ? undefined : (options.access ?? policyFromEnvironment(source.name));
   const now = options.now ?? (() => new Date());
@@ -174,17 +167,10 @@ export function createCallbackHandler(
   }
 
   /** Quarantines a rejected callback (in the spool if the quarantine queue fails); else a 503, so nothing is lost. */
-  async function keep(
-    failure: Error,
-    request: CallbackRequest,
-    context: CallbackContext,
-    secrets: readonly string[],
-  ): Promise<void> {
+  async function keep(failure: Error, request: CallbackRequest, context: CallbackContext, secrets: readonly string[]): Promise<void> {
     if (!quarantine) return;
     const quarantined =
-      failure instanceof MalformedBodyError ||
-      failure instanceof InvalidPayloadError ||
-      failure instanceof PayloadTooLargeError;
+      failure instanceof MalformedBodyError || failure instanceof InvalidPayloadError || failure instanceof PayloadTooLargeError;
     const status = failure instanceof CallbackError ? failure.statusCode : 500;
     if (!quarantined && status !== 500) return;
     const record: QuarantineRecord = {

@@ -69,7 +69,12 @@ describe('1. large genuine bodies get 200 and one event holding their exact byte
   it('a 5 MB Thain message: 200, its event in the bucket by dataref, the whole event byte for byte', async () => {
     const line = '[2026-03-12 10:33:20] curl: (56) Recv failure: Connection reset by peer\n';
     const message = `Job[dump] exception: JobExecuteException: ${line.repeat(Math.floor(5_000_000 / line.length))}`;
-    const body = apacheForm([['flowId', '211'], ['flowExecutionId', '90418'], ['code', '3'], ['message', message]]);
+    const body = apacheForm([
+      ['flowId', '211'],
+      ['flowExecutionId', '90418'],
+      ['code', '3'],
+      ['message', message],
+    ]);
     const answer = await post('thain', '/callbacks/thain/flow', body, 'application/x-www-form-urlencoded; charset=UTF-8');
     expect(answer.status).toBe(200);
     const [queued] = await stores.takeEvents();
@@ -78,7 +83,9 @@ describe('1. large genuine bodies get 200 and one event holding their exact byte
     expect(queued?.event.data.raw.body).toBe(body);
     // The message on the queue is small: the envelope, the status, the reference.
     expect(Buffer.byteLength(queued?.message.Body ?? '')).toBeLessThan(1_000);
-    console.log(`DURABLE thain 5 MB message: body ${body.length} B, event ${queued?.bytes.length} B, ${answer.status} in ${Math.round(answer.ms)} ms`);
+    console.log(
+      `DURABLE thain 5 MB message: body ${body.length} B, event ${queued?.bytes.length} B, ${answer.status} in ${Math.round(answer.ms)} ms`,
+    );
   });
 });
 
@@ -131,7 +138,9 @@ describe('3. a body with 87,000 empty steps gets its 422 fast, and one bounded q
     expect(kept?.record.issues?.length).toBeLessThanOrEqual(20);
     expect(kept?.record.issues?.[0]).toBe('step_instances.0.step_instance_id: is missing');
     expect(kept?.body.toString('utf8')).toBe(body);
-    console.log(`DURABLE 87k-step bk-job body (${body.length} B): ${answer.status} in ${Math.round(answer.ms)} ms; record issues ${JSON.stringify(kept?.record.issues)}`);
+    console.log(
+      `DURABLE 87k-step bk-job body (${body.length} B): ${answer.status} in ${Math.round(answer.ms)} ms; record issues ${JSON.stringify(kept?.record.issues)}`,
+    );
   });
 
   it('a small body still lists every problem (up to 20) and counts them all', async () => {
@@ -144,11 +153,19 @@ describe('3. a body with 87,000 empty steps gets its 422 fast, and one bounded q
   });
 
   it('a rejected body too large for a record goes to the bucket under quarantine/, referenced with its SHA-256', async () => {
-    const body = Buffer.concat([Buffer.from('<Response><JobsDetail>'), Buffer.alloc(2_000_000, 0x01), Buffer.from('</JobsDetail></Response>')]);
+    const body = Buffer.concat([
+      Buffer.from('<Response><JobsDetail>'),
+      Buffer.alloc(2_000_000, 0x01),
+      Buffer.from('</JobsDetail></Response>'),
+    ]);
     const answer = await post('tencent-ci', '/callbacks/tencent-ci', body, 'application/xml');
     expect([400, 422]).toContain(answer.status);
     const [kept] = await stores.takeQuarantined();
-    expect(kept?.record.raw).toMatchObject({ contentType: 'application/xml', size: body.length, dataref: expect.stringMatching(/^s3:\/\/payloads\/quarantine\//) });
+    expect(kept?.record.raw).toMatchObject({
+      contentType: 'application/xml',
+      size: body.length,
+      dataref: expect.stringMatching(/^s3:\/\/payloads\/quarantine\//),
+    });
     expect(kept?.body.equals(body)).toBe(true);
   });
 });
@@ -241,7 +258,9 @@ describe('…and when SQS fails, a Thain callback (never resent) is spooled and 
         spool: { keep: () => Promise.reject(new Error('the bucket is down too')) },
         access: false,
       });
-      const response = await handler(createHttpEvent({ path: '/callbacks/thain/flow', body: loadFixture('thain', 'thain-flow-error').body }));
+      const response = await handler(
+        createHttpEvent({ path: '/callbacks/thain/flow', body: loadFixture('thain', 'thain-flow-error').body }),
+      );
       expect(response.statusCode).toBe(503);
     } finally {
       await faulty.close();

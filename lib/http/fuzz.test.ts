@@ -69,28 +69,113 @@ const XML_FIXTURES = FIXTURE_TEXTS.filter((text) => text.trimStart().startsWith(
 
 /** Fragments that mean something to one of the three decoders, the validators or the runtime. */
 const TOKENS = [
-  '{', '}', '[', ']', '<', '>', '/>', '</', '"', "'", '=', '&', '%', '+', ':', ',', '\\', '\\u', '\\ud800',
-  '\u0000', '\uFEFF', '\uFFFE', '\uD800', '\uDC00', '\uFFFD', '\r\n', '\t', ' ', '-', '.', 'e', '9', '0',
-  'null', 'true', '[]', '{}', '""', '1e400', '-0', '12345678901234567890123', '9007199254740993',
-  '<![CDATA[', ']]>', '<!--', '-->', '<?xml version="1.0"?>', '<!DOCTYPE r [<!ENTITY a "aa">]>', '&a;',
-  '&amp;', '&amp;lt;', '&#0;', '&#xD800;', '&#x110000;', '&#65;', '&', '&lt', '<a b=">">', '<__proto__>1</__proto__>',
-  '<constructor/>', '<toString>x</toString>', '<JobsDetail/>', '<JobsDetail><JobId/></JobsDetail>',
+  '{',
+  '}',
+  '[',
+  ']',
+  '<',
+  '>',
+  '/>',
+  '</',
+  '"',
+  "'",
+  '=',
+  '&',
+  '%',
+  '+',
+  ':',
+  ',',
+  '\\',
+  '\\u',
+  '\\ud800',
+  '\u0000',
+  '\uFEFF',
+  '\uFFFE',
+  '\uD800',
+  '\uDC00',
+  '\uFFFD',
+  '\r\n',
+  '\t',
+  ' ',
+  '-',
+  '.',
+  'e',
+  '9',
+  '0',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '""',
+  '1e400',
+  '-0',
+  '12345678901234567890123',
+  '9007199254740993',
+  '<![CDATA[',
+  ']]>',
+  '<!--',
+  '-->',
+  '<?xml version="1.0"?>',
+  '<!DOCTYPE r [<!ENTITY a "aa">]>',
+  '&a;',
+  '&amp;',
+  '&amp;lt;',
+  '&#0;',
+  '&#xD800;',
+  '&#x110000;',
+  '&#65;',
+  '&',
+  '&lt',
+  '<a b=">">',
+  '<__proto__>1</__proto__>',
+  '<constructor/>',
+  '<toString>x</toString>',
+  '<JobsDetail/>',
+  '<JobsDetail><JobId/></JobsDetail>',
   '<WorkflowExecution><RunId>r</RunId><State>Success</State></WorkflowExecution>',
-  '%', '%G', '%zz', '%C3%28', '%ED%A0%80', '%00', '%EF%BB%BF', '%25', '__proto__', 'constructor', 'prototype',
-  '"__proto__":{"status":3},', '"constructor":{"prototype":1},', '"status":"x",', '"job_instance_id":[],',
-  '__proto__=1&', 'constructor=x&', 'flowId=1&', 'code=&', 'status=99&', 'message=%', 'flowExecutionId=-1&',
-  'job_instance_id', 'status', 'step_instances', 'flowId', 'code', 'JobsDetail', 'WorkflowExecution',
-  'Response', 'EventName', 'TaskFinish', 'WorkflowFinish', '😀', 'é', '\u202E',
+  '%',
+  '%G',
+  '%zz',
+  '%C3%28',
+  '%ED%A0%80',
+  '%00',
+  '%EF%BB%BF',
+  '%25',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '"__proto__":{"status":3},',
+  '"constructor":{"prototype":1},',
+  '"status":"x",',
+  '"job_instance_id":[],',
+  '__proto__=1&',
+  'constructor=x&',
+  'flowId=1&',
+  'code=&',
+  'status=99&',
+  'message=%',
+  'flowExecutionId=-1&',
+  'job_instance_id',
+  'status',
+  'step_instances',
+  'flowId',
+  'code',
+  'JobsDetail',
+  'WorkflowExecution',
+  'Response',
+  'EventName',
+  'TaskFinish',
+  'WorkflowFinish',
+  '😀',
+  'é',
+  '\u202E',
 ];
 const tokenArb = fc.constantFrom(...TOKENS);
 /** A random text made of decoder-significant fragments (more likely to reach deep parser paths). */
-const tokenSoupArb = fc.array(fc.oneof(tokenArb, fc.string({ maxLength: 4 })), { maxLength: 60 }).map((parts) =>
-  parts.join(''),
-);
+const tokenSoupArb = fc.array(fc.oneof(tokenArb, fc.string({ maxLength: 4 })), { maxLength: 60 }).map((parts) => parts.join(''));
 const loneSurrogateArb = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 
-const nested = (open: string, close: string, depth: number, inner = '1') =>
-  `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+const nested = (open: string, close: string, depth: number, inner = '1') => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
 /** Large bodies (the first release's whole limit): big enough that their events outgrow one SQS message. */
 const LARGE = 256 * 1024;
 /** Bodies that probe the size and depth limits; built once, picked as constants. */
@@ -203,8 +288,18 @@ const pathArb = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 30 },
   {
     arbitrary: fc.oneof(
-      fc.constantFrom('/', '/callbacks/thain', '/callbacks/thain/', '/callbacks/thain/flow/', '/callbacks/thain/Flow',
-        '/callbacks/thain/flow/x', '/callbacks/thain/__proto__', '/callbacks/thain/constructor', '//', ''),
+      fc.constantFrom(
+        '/',
+        '/callbacks/thain',
+        '/callbacks/thain/',
+        '/callbacks/thain/flow/',
+        '/callbacks/thain/Flow',
+        '/callbacks/thain/flow/x',
+        '/callbacks/thain/__proto__',
+        '/callbacks/thain/constructor',
+        '//',
+        '',
+      ),
       fc.string({ maxLength: 30 }).map((s) => `/callbacks/thain/${s}`),
     ),
     weight: 1,
@@ -280,11 +375,38 @@ const fixtureMutationArb = fc
 /** Raw JSON texts to put in place of a value: type swaps, huge and odd numbers, deep nesting. */
 const rawJsonValueArb = fc.oneof(
   fc.constantFrom(
-    'null', 'true', 'false', '[]', '{}', '""', '"3"', '" 3"', '"３"', '"0x10"', '"1e3"', '-1', '-0', '0', '1.5', '3.0',
-    '1e400', '-1e400', '1e21', '9007199254740993', '123456789012345678901234567890', '-99999999999999999999999',
-    '"\\ud800"', '"\\u0000"', '"\\uFEFF"', '[1,2,3,]', '{"a":1,}', '"' + 'x'.repeat(5000) + '"',
-    nested('[', ']', DECODE_LIMITS.maxDepth - 1), nested('[', ']', DECODE_LIMITS.maxDepth + 5),
-    '{"__proto__":{"status":3}}', '{"constructor":{"prototype":{"x":1}}}',
+    'null',
+    'true',
+    'false',
+    '[]',
+    '{}',
+    '""',
+    '"3"',
+    '" 3"',
+    '"３"',
+    '"0x10"',
+    '"1e3"',
+    '-1',
+    '-0',
+    '0',
+    '1.5',
+    '3.0',
+    '1e400',
+    '-1e400',
+    '1e21',
+    '9007199254740993',
+    '123456789012345678901234567890',
+    '-99999999999999999999999',
+    '"\\ud800"',
+    '"\\u0000"',
+    '"\\uFEFF"',
+    '[1,2,3,]',
+    '{"a":1,}',
+    '"' + 'x'.repeat(5000) + '"',
+    nested('[', ']', DECODE_LIMITS.maxDepth - 1),
+    nested('[', ']', DECODE_LIMITS.maxDepth + 5),
+    '{"__proto__":{"status":3}}',
+    '{"constructor":{"prototype":{"x":1}}}',
   ),
   fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
 );
@@ -320,8 +442,25 @@ const jsonMutationArb = fc
     node: fc.nat(),
     how: fc.constantFrom('replace', 'keyFirst', 'keyLast', 'wrapArray', 'wrapObject'),
     key: fc.oneof(
-      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'status', 'job_instance_id',
-        'step_instances', 'flowId', 'code', 'JobId', 'State', 'EventName', 'JobsDetail', 'WorkflowExecution', 'Response', ''),
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'status',
+        'job_instance_id',
+        'step_instances',
+        'flowId',
+        'code',
+        'JobId',
+        'State',
+        'EventName',
+        'JobsDetail',
+        'WorkflowExecution',
+        'Response',
+        '',
+      ),
       fc.string({ maxLength: 8 }),
     ),
     raw: rawJsonValueArb,
@@ -367,11 +506,39 @@ const formMutationArb = fc
       fc.record({
         how: fc.constantFrom('set', 'drop', 'repeat', 'add', 'rawValue', 'many'),
         index: fc.nat(),
-        key: fc.constantFrom('__proto__', 'constructor', 'flowId', 'flowExecutionId', 'code', 'status', 'message',
-          'job_instance_id', 'toString', '', 'a b', '%'),
+        key: fc.constantFrom(
+          '__proto__',
+          'constructor',
+          'flowId',
+          'flowExecutionId',
+          'code',
+          'status',
+          'message',
+          'job_instance_id',
+          'toString',
+          '',
+          'a b',
+          '%',
+        ),
         value: fc.oneof(
-          fc.constantFrom('', '3', '-1', ' 3', '３', '0x10', '3.0', '1e3', '99999999999', '123456789012345678901',
-            '-99999999999999999999999', 'null', '[]', '{}', '\u0000', '\uFEFF3'),
+          fc.constantFrom(
+            '',
+            '3',
+            '-1',
+            ' 3',
+            '３',
+            '0x10',
+            '3.0',
+            '1e3',
+            '99999999999',
+            '123456789012345678901',
+            '-99999999999999999999999',
+            'null',
+            '[]',
+            '{}',
+            '\u0000',
+            '\uFEFF3',
+          ),
           fc.string({ unit: 'binary', maxLength: 20 }),
           loneSurrogateArb,
         ),
@@ -381,10 +548,7 @@ const formMutationArb = fc
     ),
   })
   .map(({ fixture, edits }) => {
-    const pairs = [...new URLSearchParams(FORM_FIXTURES[fixture] ?? '')].map(([k, val]) => [
-      encodeForm(k),
-      encodeForm(val),
-    ]);
+    const pairs = [...new URLSearchParams(FORM_FIXTURES[fixture] ?? '')].map(([k, val]) => [encodeForm(k), encodeForm(val)]);
     for (const edit of edits) {
       const i = pairs.length === 0 ? 0 : edit.index % pairs.length;
       switch (edit.how) {
@@ -425,7 +589,9 @@ function toXml(value: unknown, name = 'Response', depth = 0): string {
   const tag = /^[A-Za-z_][\w.-]*$/.test(name) ? name : `x${name.replace(/[^\w.-]/g, '')}`;
   if (Array.isArray(value)) return value.map((item) => toXml(item, tag, depth + 1)).join('');
   if (value !== null && typeof value === 'object' && depth < 20) {
-    return `<${tag}>${Object.entries(value).map(([key, item]) => toXml(item, key, depth + 1)).join('')}</${tag}>`;
+    return `<${tag}>${Object.entries(value)
+      .map(([key, item]) => toXml(item, key, depth + 1))
+      .join('')}</${tag}>`;
   }
   return `<${tag}>${textOf(value).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</${tag}>`;
 }
@@ -480,7 +646,11 @@ const bodyArb: fc.Arbitrary<{ kind: string; body: string | Uint8Array; rawBase64
   {
     // Raw byte damage of a real fixture: invalid UTF-8 sequences, NULs, truncated multi-byte chars.
     arbitrary: fc
-      .record({ fixture: fc.integer({ min: 0, max: FIXTURES.length - 1 }), at: atArb, bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) })
+      .record({
+        fixture: fc.integer({ min: 0, max: FIXTURES.length - 1 }),
+        at: atArb,
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }),
+      })
       .map(({ fixture, at, bytes }) => {
         const original = FIXTURES[fixture]?.body ?? Buffer.alloc(0);
         const i = Math.floor((at / 10_000) * original.length);
@@ -692,11 +862,12 @@ describe('fuzz: bad bodies at every route get contract answers and never reach t
     const tokenQueryArb = fc.oneof(
       { arbitrary: fc.constant(`token=${TOKEN}`), weight: 6 },
       { arbitrary: fc.constant(`job=etl&token=${TOKEN}`), weight: 2 },
-      { arbitrary: fc.constantFrom('', 'token=', 'token=wrong', `token=${TOKEN}x`, `TOKEN=${TOKEN}`, `token=${TOKEN.slice(1)}`), weight: 2 },
+      {
+        arbitrary: fc.constantFrom('', 'token=', 'token=wrong', `token=${TOKEN}x`, `TOKEN=${TOKEN}`, `token=${TOKEN.slice(1)}`),
+        weight: 2,
+      },
     );
-    const arb = fc
-      .tuple(requestArb, tokenQueryArb)
-      .map(([request, query]) => withShortPrint({ ...request, query }));
+    const arb = fc.tuple(requestArb, tokenQueryArb).map(([request, query]) => withShortPrint({ ...request, query }));
     for (const [index, route] of ROUTES.entries()) {
       const seed = SEED + 100 + index;
       const [queueUrl, quarantineUrl] = await Promise.all([

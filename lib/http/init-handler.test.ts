@@ -45,7 +45,9 @@ async function signatureValid(request: IncomingMessage, body: string): Promise<b
     if (typeof value === 'string') headers[name] = value;
   }
   const date = headers['x-amz-date'] ?? '';
-  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+  const signingDate = new Date(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
   const signer = new SignatureV4({ service: 'ssm', region: 'eu-west-1', credentials: CREDENTIALS, sha256: Sha256 });
   const expected = await signer.sign(
     { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body },
@@ -170,9 +172,7 @@ describe('initCallbackHandler', () => {
     );
     parameters['/p'] = { Type: 'SecureString', Value: `${TOKEN},,short` };
     const message = await initFailure();
-    expect(message).toBe(
-      'TOKENS_THAIN_SSM_NAME: the SSM parameter /p item 2 is empty (two commas in a row, or a comma at an end)',
-    );
+    expect(message).toBe('TOKENS_THAIN_SSM_NAME: the SSM parameter /p item 2 is empty (two commas in a row, or a comma at an end)');
     expect(message).not.toContain(TOKEN);
   });
 

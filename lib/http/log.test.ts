@@ -46,17 +46,48 @@ const thainJob = { ...THAIN, path: '/callbacks/thain/job' } as const;
 
 const CASES: readonly Case[] = [
   // Accepted, with the marker in content, labels and the Content-Type (ids are logged on purpose).
-  { name: 'valid bk-job, marker in content', ...BK, body: `{"job_instance_id":1,"status":3,"note":"${m()}","${m()}":[1]}`, query: `team=${m()}&token=${TOKEN}`, contentType: `application/${m()}`, status: 200 },
-  { name: 'valid thain, marker in message', ...THAIN, body: `flowId=1&flowExecutionId=2&code=3&message=${m(3)}`, query: `token=${TOKEN}`, status: 200 },
-  { name: 'valid ci, marker in values', ...CI, body: `<Response><EventName>${m()}</EventName><${m()}>${m()}</${m()}></Response>`, query: `token=${TOKEN}`, status: 200 },
+  {
+    name: 'valid bk-job, marker in content',
+    ...BK,
+    body: `{"job_instance_id":1,"status":3,"note":"${m()}","${m()}":[1]}`,
+    query: `team=${m()}&token=${TOKEN}`,
+    contentType: `application/${m()}`,
+    status: 200,
+  },
+  {
+    name: 'valid thain, marker in message',
+    ...THAIN,
+    body: `flowId=1&flowExecutionId=2&code=3&message=${m(3)}`,
+    query: `token=${TOKEN}`,
+    status: 200,
+  },
+  {
+    name: 'valid ci, marker in values',
+    ...CI,
+    body: `<Response><EventName>${m()}</EventName><${m()}>${m()}</${m()}></Response>`,
+    query: `token=${TOKEN}`,
+    status: 200,
+  },
   // JSON that does not parse: V8 quotes the body in these messages.
   { name: 'json: unexpected token', ...BK, body: `{"s":${m()},"pw":"${m()}"}`, query: `token=${TOKEN}`, status: 400 },
   { name: 'json: truncated', ...BK, body: `{"${m()}":"${m()}`, query: `token=${TOKEN}`, status: 400 },
   { name: 'json: garbage after', ...BK, body: `{"a":1} ${m()}`, query: `token=${TOKEN}`, status: 400 },
   { name: 'json: control character', ...BK, body: `{"${m()}":"\u0001${m()}"}`, query: `token=${TOKEN}`, status: 400 },
   { name: 'json: bad escape', ...BK, body: `{"${m()}":"\\q${m()}"}`, query: `token=${TOKEN}`, status: 400 },
-  { name: 'json: too deep', ...BK, body: `${'['.repeat(DECODE_LIMITS.maxDepth + 1)}"${m()}"${']'.repeat(DECODE_LIMITS.maxDepth + 1)}`, query: `token=${TOKEN}`, status: 400 },
-  { name: 'json: newline and "at" in the quoted body', ...BK, body: `{"a":\n    at ${m()} (${m()}:1:1)`, query: `token=${TOKEN}`, status: 400 },
+  {
+    name: 'json: too deep',
+    ...BK,
+    body: `${'['.repeat(DECODE_LIMITS.maxDepth + 1)}"${m()}"${']'.repeat(DECODE_LIMITS.maxDepth + 1)}`,
+    query: `token=${TOKEN}`,
+    status: 400,
+  },
+  {
+    name: 'json: newline and "at" in the quoted body',
+    ...BK,
+    body: `{"a":\n    at ${m()} (${m()}:1:1)`,
+    query: `token=${TOKEN}`,
+    status: 400,
+  },
   // XML that does not parse: validator and parser messages name tags and entities.
   { name: 'xml: unclosed tag', ...CI, body: `<Response><${m(20_000)}>`, query: `token=${TOKEN}`, status: 400 },
   { name: 'xml: mismatched end tag', ...CI, body: `<Response><a></${m()}></Response>`, query: `token=${TOKEN}`, status: 400 },
@@ -75,21 +106,66 @@ const CASES: readonly Case[] = [
   { name: 'form: no pair', ...THAIN, body: m(), query: `token=${TOKEN}`, status: 400 },
   { name: 'form: bad escape', ...THAIN, body: `${m()}=%ZZ${m()}`, query: `token=${TOKEN}`, status: 400 },
   { name: 'form: not UTF-8', ...THAIN, body: `${m()}=%FF${m()}`, query: `token=${TOKEN}`, status: 400 },
-  { name: 'form: too many fields', ...THAIN, body: Array.from({ length: DECODE_LIMITS.maxFormFields + 1 }, (_, i) => `${m()}${i}=${m()}`).join('&'), query: `token=${TOKEN}`, status: 400 },
+  {
+    name: 'form: too many fields',
+    ...THAIN,
+    body: Array.from({ length: DECODE_LIMITS.maxFormFields + 1 }, (_, i) => `${m()}${i}=${m()}`).join('&'),
+    query: `token=${TOKEN}`,
+    status: 400,
+  },
   { name: 'format not taken', ...THAIN, body: `<${m()}/>`, query: `token=${TOKEN}`, status: 400 },
-  { name: 'base64 body that is not UTF-8', ...BK, body: Buffer.concat([Buffer.from(`{"${m()}":"`), Buffer.from([0xff, 0xfe])]), query: `token=${TOKEN}`, status: 400 },
+  {
+    name: 'base64 body that is not UTF-8',
+    ...BK,
+    body: Buffer.concat([Buffer.from(`{"${m()}":"`), Buffer.from([0xff, 0xfe])]),
+    query: `token=${TOKEN}`,
+    status: 400,
+  },
   // Decoded, but invalid: the marker in keys and values.
-  { name: 'bk-job: invalid fields', ...BK, body: `{"job_instance_id":"${m()}","status":"${m()}","${m()}":1,"step_instances":[{"step_instance_id":"${m()}","${m()}":"${m()}"}]}`, query: `token=${TOKEN}`, status: 422 },
+  {
+    name: 'bk-job: invalid fields',
+    ...BK,
+    body: `{"job_instance_id":"${m()}","status":"${m()}","${m()}":1,"step_instances":[{"step_instance_id":"${m()}","${m()}":"${m()}"}]}`,
+    query: `token=${TOKEN}`,
+    status: 422,
+  },
   { name: 'bk-job: not an object', ...BK, body: `["${m()}"]`, query: `token=${TOKEN}`, status: 422 },
-  { name: 'thain: invalid fields', ...thainJob, body: `flowId=${m()}&flowExecutionId=${m()}&code=${m()}&${m()}=${m()}&token=${m()}`, query: `token=${TOKEN}`, status: 422 },
-  { name: 'ci: invalid fields', ...CI, body: `{"EventName":"TaskFinish","JobsDetail":{"JobId":"","${m()}":"${m()}","State":["${m()}"]}}`, query: `token=${TOKEN}`, status: 422 },
+  {
+    name: 'thain: invalid fields',
+    ...thainJob,
+    body: `flowId=${m()}&flowExecutionId=${m()}&code=${m()}&${m()}=${m()}&token=${m()}`,
+    query: `token=${TOKEN}`,
+    status: 422,
+  },
+  {
+    name: 'ci: invalid fields',
+    ...CI,
+    body: `{"EventName":"TaskFinish","JobsDetail":{"JobId":"","${m()}":"${m()}","State":["${m()}"]}}`,
+    query: `token=${TOKEN}`,
+    status: 422,
+  },
   { name: 'ci: no event', ...CI, body: `<Response><${m()}>${m()}</${m()}></Response>`, query: `token=${TOKEN}`, status: 422 },
   // Too large: the body and the event built from it.
   { name: 'oversize body', ...BK, body: `{"pad":"${m(OVERSIZE)}"}`, query: `token=${TOKEN}`, status: 413 },
   { name: 'oversize base64 body', ...BK, body: Buffer.from(`{"pad":"${m(OVERSIZE)}"}`), query: `token=${TOKEN}`, status: 413 },
   // Paths, queries and methods a sender chose.
-  { name: 'unknown thain kind on the HTTP API', ...THAIN, path: `/callbacks/thain/${m()}`, body: 'flowId=1', query: `token=${TOKEN}`, status: 404 },
-  { name: 'unknown thain kind on a function URL', source: 'thain', path: `/${m()}/token=${m()}`, frontDoor: 'functionUrl', body: 'flowId=1', query: `token=${TOKEN}`, status: 404 },
+  {
+    name: 'unknown thain kind on the HTTP API',
+    ...THAIN,
+    path: `/callbacks/thain/${m()}`,
+    body: 'flowId=1',
+    query: `token=${TOKEN}`,
+    status: 404,
+  },
+  {
+    name: 'unknown thain kind on a function URL',
+    source: 'thain',
+    path: `/${m()}/token=${m()}`,
+    frontDoor: 'functionUrl',
+    body: 'flowId=1',
+    query: `token=${TOKEN}`,
+    status: 404,
+  },
   { name: 'wrong token', ...BK, body: '{}', query: `token=${m()}&team=${m()}`, status: 401 },
   { name: 'no token', ...BK, body: '{}', query: `team=${m()}`, status: 401 },
   { name: 'odd method', ...BK, method: m(), body: `{"${m()}":1}`, query: `token=${TOKEN}`, status: 405 },
@@ -166,7 +242,12 @@ describe('request log lines', () => {
     if (!unexpected) throw new Error('no such case');
     const [json] = await logged(() => handlers.get('bk-job')?.(eventOf(unexpected)) ?? Promise.resolve());
     expect(JSON.parse(json ?? '{}').error).toEqual({ name: 'MalformedBodyError', problem: 'json-syntax', line: 1, column: 6 });
-    const [xml] = await logged(() => handlers.get('tencent-ci')?.(eventOf({ ...CI, body: '<Response>\n  <a></b>\n</Response>', query: `token=${TOKEN}`, status: 400 })) ?? Promise.resolve());
+    const [xml] = await logged(
+      () =>
+        handlers.get('tencent-ci')?.(
+          eventOf({ ...CI, body: '<Response>\n  <a></b>\n</Response>', query: `token=${TOKEN}`, status: 400 }),
+        ) ?? Promise.resolve(),
+    );
     expect(JSON.parse(xml ?? '{}').error).toMatchObject({ name: 'MalformedBodyError', problem: 'xml-syntax', line: 2 });
     const invalid = CASES.find((c) => c.name === 'bk-job: invalid fields');
     if (!invalid) throw new Error('no such case');

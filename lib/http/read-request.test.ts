@@ -8,8 +8,16 @@ describe('readRequest', () => {
     const event = createHttpEvent({ method: 'post', path: '/callbacks/thain/job', query: 'job=a&token=t', sourceIp: '198.51.100.9' });
     event.headers = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' };
     const request = readRequest(event);
-    expect(request).toMatchObject({ method: 'POST', path: '/callbacks/thain/job', sourceIp: '198.51.100.9', contentType: 'application/x-www-form-urlencoded; charset=UTF-8' });
-    expect([...request.query]).toEqual([['job', 'a'], ['token', 't']]);
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/callbacks/thain/job',
+      sourceIp: '198.51.100.9',
+      contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+    });
+    expect([...request.query]).toEqual([
+      ['job', 'a'],
+      ['token', 't'],
+    ]);
   });
 
   it('copes with an event that has no headers and no query', () => {

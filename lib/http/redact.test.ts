@@ -36,9 +36,18 @@ describe('redactSecrets: the shapes senders send', () => {
   });
 
   it('a Thain form with a token field, and with the registered URL percent-encoded in a field', () => {
-    const plain = apacheForm([['flowId', '1'], ['flowExecutionId', '2'], ['code', '3'], ['message', ''], ['token', TOKEN]]);
+    const plain = apacheForm([
+      ['flowId', '1'],
+      ['flowExecutionId', '2'],
+      ['code', '3'],
+      ['message', ''],
+      ['token', TOKEN],
+    ]);
     expect(redact(plain).text).toBe(plain.replace(TOKEN, REDACTED));
-    const url = apacheForm([['callback', `https://h.example.com/callbacks/thain/flow?flow=etl&token=${TOKEN}`], ['code', '2']]);
+    const url = apacheForm([
+      ['callback', `https://h.example.com/callbacks/thain/flow?flow=etl&token=${TOKEN}`],
+      ['code', '2'],
+    ]);
     expect(url).toContain('%26token%3DEXAMPLE-SECRET-TOKEN&code');
     expect(redact(url).text).toBe(url.replace(TOKEN, REDACTED));
     // Every byte encoded, upper or lower case, or encoded twice (a URL inside a URL).
@@ -48,7 +57,9 @@ describe('redactSecrets: the shapes senders send', () => {
   });
 
   it('XML character references', () => {
-    const references = [...TOKEN].map((char, i) => (i % 2 === 0 ? `&#${char.charCodeAt(0)};` : `&#x${char.charCodeAt(0).toString(16)};`)).join('');
+    const references = [...TOKEN]
+      .map((char, i) => (i % 2 === 0 ? `&#${char.charCodeAt(0)};` : `&#x${char.charCodeAt(0).toString(16)};`))
+      .join('');
     const body = `<Response><Url>https://h/cb?a=1&amp;token=${references}</Url></Response>`;
     expect(redact(body).text).toBe(`<Response><Url>https://h/cb?a=1&amp;token=${REDACTED}</Url></Response>`);
   });
@@ -140,11 +151,17 @@ describe('redactSecrets: everything else stays byte-exact', () => {
     // Plain text that cannot join a secret or open an escape: no letters, digits or escape starters.
     const plainArb = fc.stringMatching(/^[ !"'(),:;<=>?@[\]^`{|}]{0,30}$/);
     fc.assert(
-      fc.property(secretArb, plainArb, plainArb, fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 40, maxLength: 40 }), (secret, before, after, choices) => {
-        const written = [...secret].map((char, i) => form(char, choices[i] ?? 0)).join('');
-        const result = redact(`${before}${written}${after}`, [secret]);
-        expect(result).toEqual({ text: `${before}${REDACTED}${after}`, redacted: true, count: 1 });
-      }),
+      fc.property(
+        secretArb,
+        plainArb,
+        plainArb,
+        fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 40, maxLength: 40 }),
+        (secret, before, after, choices) => {
+          const written = [...secret].map((char, i) => form(char, choices[i] ?? 0)).join('');
+          const result = redact(`${before}${written}${after}`, [secret]);
+          expect(result).toEqual({ text: `${before}${REDACTED}${after}`, redacted: true, count: 1 });
+        },
+      ),
       { numRuns: 500 },
     );
     fc.assert(

@@ -106,7 +106,9 @@ function matchSequence(body: Uint8Array, start: number, units: readonly Matcher[
 function percentByte(byte: number, depth: number): Matcher {
   const percent = characterMatcher(PERCENT, depth - 1);
   return (body, at) =>
-    percent(body, at).filter((end) => readHex(body, end, 2) === byte).map((end) => end + 2);
+    percent(body, at)
+      .filter((end) => readHex(body, end, 2) === byte)
+      .map((end) => end + 2);
 }
 
 /**
@@ -118,10 +120,7 @@ function characterMatcher(codePoint: number, depth = 2): Matcher {
   const percentForm = depth > 0 ? bytes.map((byte) => percentByte(byte, depth)) : [];
   const named = XML_NAMED[codePoint];
   const shortEscape = JSON_SHORT_ESCAPES[codePoint];
-  const units =
-    codePoint > 0xffff
-      ? [0xd800 + ((codePoint - 0x10000) >> 10), 0xdc00 + ((codePoint - 0x10000) & 0x3ff)]
-      : [codePoint];
+  const units = codePoint > 0xffff ? [0xd800 + ((codePoint - 0x10000) >> 10), 0xdc00 + ((codePoint - 0x10000) & 0x3ff)] : [codePoint];
   return (body, at) => {
     const ends: number[] = [];
     // As is.

@@ -32,7 +32,12 @@ describe('a token inside a body is redacted from everything stored', () => {
 
     // Act
     const response = await handler(
-      createHttpEvent({ body: fixture.body, contentType: fixture.contentType, path: '/callbacks/bk-job', query: `team=payments&token=${TOKEN}` }),
+      createHttpEvent({
+        body: fixture.body,
+        contentType: fixture.contentType,
+        path: '/callbacks/bk-job',
+        query: `team=payments&token=${TOKEN}`,
+      }),
     );
 
     // Assess
@@ -60,11 +65,16 @@ describe('a token inside a body is redacted from everything stored', () => {
     expect(rawBytes(queued?.event.data.raw ?? { contentType: '', body: '' })).toEqual(fixture.body);
   });
 
-  it('the request\'s own short token (none configured) is replaced where it is a token= value in a Thain form', async () => {
+  it("the request's own short token (none configured) is replaced where it is a token= value in a Thain form", async () => {
     const handler = stores.handler('thain');
     const body = 'flowId=7&flowExecutionId=9&code=2&message=&token=abc';
     const response = await handler(
-      createHttpEvent({ body, contentType: 'application/x-www-form-urlencoded; charset=UTF-8', path: '/callbacks/thain/flow', query: 'token=abc' }),
+      createHttpEvent({
+        body,
+        contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+        path: '/callbacks/thain/flow',
+        query: 'token=abc',
+      }),
     );
     expect(response.statusCode).toBe(200);
     const [queued] = await stores.takeEvents();
@@ -75,9 +85,7 @@ describe('a token inside a body is redacted from everything stored', () => {
   it('a rejected body and the path it came on are redacted in the quarantine record', async () => {
     const handler = stores.handler('thain', undefined, accessPolicy([TOKEN]));
     const body = `flowId=x&code=2&note=${encodeURIComponent(`https://hooks.example/thain/flow?token=${TOKEN}`)}`;
-    const response = await handler(
-      createHttpEvent({ body, path: `/${TOKEN}/flow`, query: `token=${TOKEN}`, frontDoor: 'functionUrl' }),
-    );
+    const response = await handler(createHttpEvent({ body, path: `/${TOKEN}/flow`, query: `token=${TOKEN}`, frontDoor: 'functionUrl' }));
     expect(response.statusCode).toBe(422);
     const [kept, ...more] = await stores.takeQuarantined();
     expect(more).toEqual([]);
@@ -91,7 +99,13 @@ describe('a token inside a body is redacted from everything stored', () => {
     const handler = stores.handler('tencent-ci', undefined, accessPolicy([TOKEN]));
     const xml = `<?xml version="1.0" encoding="GBK"?><Response><EventName>TaskFinish</EventName><JobsDetail><JobId>j1</JobId><State>Failed</State><Message>失败 https://x/?token=${TOKEN}</Message></JobsDetail></Response>`;
     const response = await handler(
-      createHttpEvent({ body: gbk(xml), contentType: 'application/xml', path: '/callbacks/tencent-ci', query: `token=${TOKEN}`, isBase64Encoded: true }),
+      createHttpEvent({
+        body: gbk(xml),
+        contentType: 'application/xml',
+        path: '/callbacks/tencent-ci',
+        query: `token=${TOKEN}`,
+        isBase64Encoded: true,
+      }),
     );
     expect(response.statusCode).toBe(200);
     const [queued] = await stores.takeEvents();

@@ -38,7 +38,12 @@ describe('the queue down under load from every route', () => {
             // A label per request: each is its own callback (and its own event id).
             const response = await handler(createHttpEvent({ path, body, query: `n=${++n}` }));
             const answer = JSON.parse(response.body ?? '{}') as { id?: string };
-            answers.push({ status: response.statusCode ?? 0, ...(answer.id && { id: answer.id }), ms: performance.now() - started, during });
+            answers.push({
+              status: response.statusCode ?? 0,
+              ...(answer.id && { id: answer.id }),
+              ms: performance.now() - started,
+              during,
+            });
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         }),

@@ -2,21 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { CallBudget } from '../aws/deadline.ts';
 import * as v from 'valibot';
 import { ObjectUrlSchema, RawBodySchema, Sha256Schema, SourceNameSchema, rawBytes } from '../events/cloud-event.ts';
-import {
-  type PayloadBucket,
-  objectUrl,
-  parseObjectUrl,
-  quarantineObjectKey,
-  sha256Hex,
-} from '../store/payload-bucket.ts';
-import {
-  MAX_MESSAGE_BYTES,
-  containerSqsClient,
-  createSqsClient,
-  fitsOneMessage,
-  sendMessage,
-  withinQueueBudget,
-} from './send-event.ts';
+import { type PayloadBucket, objectUrl, parseObjectUrl, quarantineObjectKey, sha256Hex } from '../store/payload-bucket.ts';
+import { MAX_MESSAGE_BYTES, containerSqsClient, createSqsClient, fitsOneMessage, sendMessage, withinQueueBudget } from './send-event.ts';
 
 /**
  * The body of a quarantined callback that did not fit its record: the exact bytes are the object at
@@ -117,7 +104,10 @@ export function createSqsQuarantine(options: {
               };
               body = JSON.stringify({ ...record, raw });
             } else if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-              body = JSON.stringify({ ...record, raw: { contentType: record.raw.contentType, body: bytes.toString('base64'), encoding: 'base64' } });
+              body = JSON.stringify({
+                ...record,
+                raw: { contentType: record.raw.contentType, body: bytes.toString('base64'), encoding: 'base64' },
+              });
             }
           }
           await sendMessage(client, options.queueUrl, {

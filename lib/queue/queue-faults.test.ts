@@ -165,12 +165,7 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
           { QueueName: 'quarantine', Attributes: { MaximumMessageSize: '1048576' } },
         ],
       });
-      const recovery = await expectRecovered(
-        handlers,
-        local,
-        `${endpoint}/123456789012/events`,
-        `${endpoint}/123456789012/quarantine`,
-      );
+      const recovery = await expectRecovered(handlers, local, `${endpoint}/123456789012/events`, `${endpoint}/123456789012/quarantine`);
       report('connection-refused', answers, recovery);
     } finally {
       client.destroy();
@@ -209,12 +204,7 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
         const late = await sqs.drain(await sqs.queueUrl('events'));
         await sqs.drain(await sqs.queueUrl('quarantine'));
         faulty.mode = 'forward';
-        const recovery = await expectRecovered(
-          handlers,
-          sqs.client,
-          await sqs.queueUrl('events'),
-          await sqs.queueUrl('quarantine'),
-        );
+        const recovery = await expectRecovered(handlers, sqs.client, await sqs.queueUrl('events'), await sqs.queueUrl('quarantine'));
         report(fault, answers, recovery);
         console.log(
           `FAULT ${fault}: the faulty queue saw ${faulty.hits.get(fault) ?? 0} requests for ${answers.length} callbacks` +
@@ -233,9 +223,7 @@ describe('queue faults: 503 while SQS is down, slow or throttling; 200 once it i
     const faulty = new FaultySqs(sqs.endpoint, 'slow-ok');
     const { handlers, client } = handlersAt(await faulty.listen(), accountPath);
     try {
-      const answers = await Promise.all(
-        CALLBACKS.map(({ path, sample }) => call(handlers, path, sample.body.toString('utf8'), path)),
-      );
+      const answers = await Promise.all(CALLBACKS.map(({ path, sample }) => call(handlers, path, sample.body.toString('utf8'), path)));
       for (const { label, response } of answers) expect(response.statusCode, label).toBe(200);
       const queued = (await sqs.drain(await sqs.queueUrl('events'))).map((m) => JSON.parse(m.Body ?? '{}').id);
       expect(queued.sort()).toEqual(answers.map(({ response }) => JSON.parse(response.body ?? '{}').id).sort());

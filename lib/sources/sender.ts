@@ -69,11 +69,8 @@ export interface SenderSpec<Name extends string, Routes extends RouteSpecs, Data
 }
 
 /** A sender's descriptor, with what is derived from it. */
-export interface Sender<
-  Name extends string = string,
-  Routes extends RouteSpecs = RouteSpecs,
-  Data extends DataSchema = DataSchema,
-> extends SenderSpec<Name, Routes, Data> {
+export interface Sender<Name extends string = string, Routes extends RouteSpecs = RouteSpecs, Data extends DataSchema = DataSchema>
+  extends SenderSpec<Name, Routes, Data> {
   /** Every event type it sends, in route order. */
   readonly types: readonly TypesOf<Routes>[];
   /** The suffix of its settings' variables: `bk-job` reads `TOKENS_BK_JOB`, `ALLOW_CIDRS_BK_JOB`. */

@@ -46,7 +46,13 @@ export function defineCallbacks<const S extends Sender>(
  * envelope. Throws the {@link CallbackError} a bad body gets (400, 422). The pipeline runs this; so
  * do tests of a sender's status tables and samples.
  */
-export function normalizeCallback(callbacks: Callbacks, route: Route, bytes: Uint8Array, contentType: string, context: CallbackContext): CloudEvent {
+export function normalizeCallback(
+  callbacks: Callbacks,
+  route: Route,
+  bytes: Uint8Array,
+  contentType: string,
+  context: CallbackContext,
+): CloudEvent {
   const text = decodeBodyText(bytes, contentType, context.raw);
   const decoded = decodeBody(text, callbacks.decoders);
   return toCloudEvent(callbacks.sender, route.toDraft(decoded.value, context), context);

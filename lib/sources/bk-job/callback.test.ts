@@ -14,19 +14,16 @@ async function post(body: string | Buffer, contentType = 'application/json', que
 }
 
 describe('bk-job fixtures', () => {
-  it.each(loadFixtures('bk-job').map((f) => [f.name, f] as const))(
-    '%s: 200 and exactly one event',
-    async (_name, fixture) => {
-      const { status, answer, events } = await post(fixture.body, fixture.contentType);
-      expect(status).toBe(200);
-      expect(events).toHaveLength(1);
-      expect(answer).toEqual({ ok: true, id: events[0]?.id });
-      expect(events[0]?.data.raw).toEqual({
-        contentType: fixture.contentType,
-        body: fixture.body.toString('utf8'),
-      });
-    },
-  );
+  it.each(loadFixtures('bk-job').map((f) => [f.name, f] as const))('%s: 200 and exactly one event', async (_name, fixture) => {
+    const { status, answer, events } = await post(fixture.body, fixture.contentType);
+    expect(status).toBe(200);
+    expect(events).toHaveLength(1);
+    expect(answer).toEqual({ ok: true, id: events[0]?.id });
+    expect(events[0]?.data.raw).toEqual({
+      contentType: fixture.contentType,
+      body: fixture.body.toString('utf8'),
+    });
+  });
 
   it('maps the failed job and its steps in order, ids as strings', async () => {
     const fixture = loadFixture('bk-job', 'bkjob-json-failed');
@@ -55,10 +52,7 @@ describe('bk-job fixtures', () => {
 
   it('gives the JSON attempt and its form-labelled retry the same id', async () => {
     const json = await post(loadFixture('bk-job', 'bkjob-json-failed').body, 'application/json');
-    const form = await post(
-      loadFixture('bk-job', 'bkjob-form-fallback').body,
-      'application/x-www-form-urlencoded',
-    );
+    const form = await post(loadFixture('bk-job', 'bkjob-form-fallback').body, 'application/x-www-form-urlencoded');
     expect(form.events[0]?.id).toBe(json.events[0]?.id);
     expect(form.events[0]?.data.raw.contentType).toBe('application/x-www-form-urlencoded');
   });
@@ -83,7 +77,8 @@ describe('bk-job fixtures', () => {
 
 describe('bk-job variants no fixture shows', () => {
   it('keeps a 64-bit id past 2^53 exactly', async () => {
-    const body = '{"job_instance_id":9007199254740993123,"status":3,"step_instances":[{"step_instance_id":18446744073709551615,"status":3}]}';
+    const body =
+      '{"job_instance_id":9007199254740993123,"status":3,"step_instances":[{"step_instance_id":18446744073709551615,"status":3}]}';
     const { status, events } = await post(body);
     expect(status).toBe(200);
     expect(events[0]?.subject).toBe('9007199254740993123');
@@ -91,10 +86,24 @@ describe('bk-job variants no fixture shows', () => {
   });
 
   it.each([
-    [1, 'pending'], [2, 'running'], [3, 'succeeded'], [4, 'failed'], [5, 'skipped'],
-    [6, 'succeeded'], [7, 'waiting'], [8, 'cancelled'], [9, 'failed'], [10, 'cancelling'],
-    [11, 'cancelled'], [12, 'unknown'], [13, 'cancelled'], [14, 'cancelled'], [15, 'waiting'],
-    [16, 'unknown'], [0, 'unknown'], [-1, 'unknown'],
+    [1, 'pending'],
+    [2, 'running'],
+    [3, 'succeeded'],
+    [4, 'failed'],
+    [5, 'skipped'],
+    [6, 'succeeded'],
+    [7, 'waiting'],
+    [8, 'cancelled'],
+    [9, 'failed'],
+    [10, 'cancelling'],
+    [11, 'cancelled'],
+    [12, 'unknown'],
+    [13, 'cancelled'],
+    [14, 'cancelled'],
+    [15, 'waiting'],
+    [16, 'unknown'],
+    [0, 'unknown'],
+    [-1, 'unknown'],
   ] as const)('status %i is %s, for the job and for a step', (code, expected) => {
     // Prepare
     const callback = { job_instance_id: '1', status: code, step_instances: [{ step_instance_id: '2', status: code }] };
@@ -136,7 +145,11 @@ describe('bk-job variants no fixture shows', () => {
   it('takes a base64-encoded body from a function URL', async () => {
     const fixture = loadFixture('bk-job', 'bkjob-json-success');
     const { status, events } = await harness.post({
-      body: fixture.body, isBase64Encoded: true, contentType: fixture.contentType, path: '/anything', frontDoor: 'functionUrl',
+      body: fixture.body,
+      isBase64Encoded: true,
+      contentType: fixture.contentType,
+      path: '/anything',
+      frontDoor: 'functionUrl',
     });
     expect(status).toBe(200);
     expect(events[0]?.subject).toBe('12345');

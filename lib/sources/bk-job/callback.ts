@@ -33,19 +33,13 @@ export const BK_JOB_STATUS: Readonly<Record<number, Status>> = {
  * (the JSON decoder keeps those as text). Always read as the decimal string, never rounded.
  */
 const IdSchema = v.union(
-  [
-    v.pipe(v.number(), v.safeInteger(), v.transform(String)),
-    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id')),
-  ],
+  [v.pipe(v.number(), v.safeInteger(), v.transform(String)), v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id'))],
   'expected an integer id',
 );
 
 /** A status code: an integer (a form body carries it as digits). Unknown values are kept. */
 const StatusCodeSchema = v.union(
-  [
-    v.pipe(v.number(), v.safeInteger()),
-    v.pipe(v.string(), v.regex(/^-?\d{1,9}$/, 'expected an integer status code'), v.transform(Number)),
-  ],
+  [v.pipe(v.number(), v.safeInteger()), v.pipe(v.string(), v.regex(/^-?\d{1,9}$/, 'expected an integer status code'), v.transform(Number))],
   'expected an integer status code',
 );
 

@@ -45,12 +45,7 @@ const tencentCiRoute: Route<CiDraft> = {
     const named = parse(EnvelopeSchema, tree).EventName || undefined;
     if (named === undefined && isSimpleModeration(tree)) return moderationSimpleDraft(tree);
     const eventName =
-      named ??
-      (tree.JobsDetail !== undefined
-        ? 'TaskFinish'
-        : tree.WorkflowExecution !== undefined
-          ? 'WorkflowFinish'
-          : undefined);
+      named ?? (tree.JobsDetail !== undefined ? 'TaskFinish' : tree.WorkflowExecution !== undefined ? 'WorkflowFinish' : undefined);
     if (eventName === undefined) {
       throw new InvalidPayloadError(WHAT, [bodyIssue('expected EventName, JobsDetail or WorkflowExecution, or a moderation result')]);
     }

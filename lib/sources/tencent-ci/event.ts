@@ -18,7 +18,10 @@ export const CiValueSchema: v.GenericSchema<CiValue> = v.union([
   v.lazy(() => CiNodeSchema),
 ]);
 /** A CI node as received (see {@link CiNode}). */
-export const CiNodeSchema: v.GenericSchema<CiNode> = v.record(v.string(), v.lazy(() => CiValueSchema));
+export const CiNodeSchema: v.GenericSchema<CiNode> = v.record(
+  v.string(),
+  v.lazy(() => CiValueSchema),
+);
 
 const text = v.optional(v.string());
 const node = v.optional(CiNodeSchema);

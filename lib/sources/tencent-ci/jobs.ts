@@ -3,19 +3,7 @@ import { toUtcRfc3339 } from '../../events/time.ts';
 import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import type { CiNode, CiValue, TencentCiEventData } from './event.ts';
 import { ciStatus, utc } from './status.ts';
-import {
-  Id,
-  Text,
-  asList,
-  asNode,
-  asText,
-  cosHeadersOf,
-  isNode,
-  isText,
-  parse,
-  split,
-  withChild,
-} from './tree.ts';
+import { Id, Text, asList, asNode, asText, cosHeadersOf, isNode, isText, parse, split, withChild } from './tree.ts';
 
 /** What a CI normalizer returns: its data is the CI event data consumers get. */
 export type CiDraft = EventDraft<DraftOf<TencentCiEventData>>;

@@ -3,17 +3,7 @@ import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CiNode, ModerationCategory } from './event.ts';
 import { type CiDraft, jobsOf } from './jobs.ts';
 import { ciStatus, utc } from './status.ts';
-import {
-  Id,
-  Text,
-  asNode,
-  asText,
-  cosHeadersOf,
-  newNode,
-  parse,
-  split,
-  withChild,
-} from './tree.ts';
+import { Id, Text, asNode, asText, cosHeadersOf, newNode, parse, split, withChild } from './tree.ts';
 
 /** A moderation verdict in words; `unknown` for a value CI does not document. */
 export type Verdict = 'normal' | 'sensitive' | 'suspicious' | 'unknown';
@@ -37,7 +27,13 @@ function numberOf(text: string | undefined): number | undefined {
 /** How one form of the callback names a category's fields. */
 interface CategoryNames {
   readonly suffix: string;
-  readonly fields: { readonly hitFlag: string; readonly score: string; readonly label: string; readonly subLabel: string; readonly count: string };
+  readonly fields: {
+    readonly hitFlag: string;
+    readonly score: string;
+    readonly label: string;
+    readonly subLabel: string;
+    readonly count: string;
+  };
 }
 
 const DETAIL_NAMES: CategoryNames = {

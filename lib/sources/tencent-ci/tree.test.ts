@@ -9,9 +9,7 @@ const PAIRS = REPEATABLE_NODES.flatMap((node) => node.parents.map((parent) => [p
 
 /** One item of a repeatable node as XML and as the JSON CI makes of it: text, or a node. */
 function item(node: RepeatableNode, value: string): { xml: string; json: unknown; shaped: CiValue } {
-  return node.text
-    ? { xml: value, json: value, shaped: value }
-    : { xml: `<V>${value}</V>`, json: { V: value }, shaped: { V: value } };
+  return node.text ? { xml: value, json: value, shaped: value } : { xml: `<V>${value}</V>`, json: { V: value }, shaped: { V: value } };
 }
 
 /** A body holding `items` of `name` under `parent` (at the top for `Response`), XML and JSON. */
@@ -43,7 +41,10 @@ describe('repeatable CI nodes: every pair of the table, in XML and JSON', () => 
   it.each(PAIRS)('%s > %s: one item is a one-item list, two are two', (parent, name, node) => {
     const one = item(node, 'a');
     const two = [one, item(node, 'b')];
-    for (const [items, expected] of [[[one], [one.shaped]], [two, two.map((i) => i.shaped)]] as const) {
+    for (const [items, expected] of [
+      [[one], [one.shaped]],
+      [two, two.map((i) => i.shaped)],
+    ] as const) {
       const { xml, json } = bodies(parent, name, items);
       expect(plain(valueAt(toCiTree(decodeXml(xml)), parent, name)), `XML ${xml}`).toEqual(expected);
       expect(plain(valueAt(toCiTree(decodeJson(json)), parent, name)), `JSON ${json}`).toEqual(expected);
@@ -60,9 +61,19 @@ describe('names that repeat only under some parents', () => {
   it.each([
     ['ObjectName in Md5Info', '<Md5Info><Md5>m</Md5><ObjectName>a.mp4</ObjectName></Md5Info>', ['Md5Info', 'ObjectName'], 'a.mp4'],
     ['Audio in a Transcode template', '<Transcode><Audio><Codec>aac</Codec></Audio></Transcode>', ['Transcode', 'Audio'], { Codec: 'aac' }],
-    ['Video in an Animation template', '<Animation><Video><Codec>gif</Codec></Video></Animation>', ['Animation', 'Video'], { Codec: 'gif' }],
+    [
+      'Video in an Animation template',
+      '<Animation><Video><Codec>gif</Codec></Video></Animation>',
+      ['Animation', 'Video'],
+      { Codec: 'gif' },
+    ],
     ['Result (a verdict) in a Snapshot', '<Snapshot><Result>1</Result></Snapshot>', ['Snapshot', 'Result'], '1'],
-    ['Snapshot in an Operation', '<Operation><Snapshot><Mode>Interval</Mode></Snapshot></Operation>', ['Operation', 'Snapshot'], { Mode: 'Interval' }],
+    [
+      'Snapshot in an Operation',
+      '<Operation><Snapshot><Mode>Interval</Mode></Snapshot></Operation>',
+      ['Operation', 'Snapshot'],
+      { Mode: 'Interval' },
+    ],
     ['Key in CosHeaders', '<CosHeaders><Key>k</Key><Value>v</Value></CosHeaders>', ['CosHeaders', 'Key'], 'k'],
     ['Subtitle in a Stream', '<Stream><Subtitle/></Stream>', ['Stream', 'Subtitle'], ''],
     ['Words in an OCR Detection', '<Detection><Words>w</Words></Detection>', ['Detection', 'Words'], 'w'],
@@ -110,10 +121,20 @@ describe('toCiTree', () => {
 
 describe('cosHeadersOf', () => {
   it('reads Key/Value nodes (one or a list) and maps alike, in order', () => {
-    const pairs = toCiTree(decodeJson('{"H":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}],"One":{"Key":"c","Value":"3"},"Map":{"x-cos-meta-id":"7","Content-Type":"video/mp4"}}'));
-    expect(cosHeadersOf(pairs.H)).toEqual([{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+    const pairs = toCiTree(
+      decodeJson(
+        '{"H":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}],"One":{"Key":"c","Value":"3"},"Map":{"x-cos-meta-id":"7","Content-Type":"video/mp4"}}',
+      ),
+    );
+    expect(cosHeadersOf(pairs.H)).toEqual([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+    ]);
     expect(cosHeadersOf(pairs.One)).toEqual([{ key: 'c', value: '3' }]);
-    expect(cosHeadersOf(pairs.Map)).toEqual([{ key: 'x-cos-meta-id', value: '7' }, { key: 'Content-Type', value: 'video/mp4' }]);
+    expect(cosHeadersOf(pairs.Map)).toEqual([
+      { key: 'x-cos-meta-id', value: '7' },
+      { key: 'Content-Type', value: 'video/mp4' },
+    ]);
     expect(cosHeadersOf(undefined)).toEqual([]);
     expect(cosHeadersOf('')).toEqual([]);
   });

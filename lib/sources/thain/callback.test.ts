@@ -86,18 +86,29 @@ const VALID: Record<string, { type: string; subject: string; status: string; sou
   'thain-flow-running': { type: 'thain.flow.status', subject: '5001', status: 'running', sourceStatus: 4 },
   'thain-flow-success': { type: 'thain.flow.status', subject: '5001', status: 'succeeded', sourceStatus: 2 },
   'thain-flow-error': {
-    type: 'thain.flow.status', subject: '5002', status: 'failed', sourceStatus: 3,
+    type: 'thain.flow.status',
+    subject: '5002',
+    status: 'failed',
+    sourceStatus: 3,
     message: 'Job[数据同步] exception: JobExecuteException: 错误: 输入文件 /data/in/2024-01-01.csv 不存在\n',
   },
   'thain-flow-error-stacktrace': {
-    type: 'thain.flow.status', subject: '5003', status: 'failed', sourceStatus: 3, message: STACK_TRACE,
+    type: 'thain.flow.status',
+    subject: '5003',
+    status: 'failed',
+    sourceStatus: 3,
+    message: STACK_TRACE,
   },
   'thain-flow-killed': { type: 'thain.flow.status', subject: '5004', status: 'cancelled', sourceStatus: 5 },
   'thain-flow-auto-killed': { type: 'thain.flow.status', subject: '5005', status: 'failed', sourceStatus: 7 },
   'thain-job-running': { type: 'thain.job.status', subject: '5001', status: 'running', sourceStatus: 2 },
   'thain-job-success': { type: 'thain.job.status', subject: '5001', status: 'succeeded', sourceStatus: 3 },
   'thain-job-error': {
-    type: 'thain.job.status', subject: '5002', status: 'failed', sourceStatus: 4, message: RESERVED_CHARS,
+    type: 'thain.job.status',
+    subject: '5002',
+    status: 'failed',
+    sourceStatus: 4,
+    message: RESERVED_CHARS,
   },
   'thain-modify-pause': { type: 'thain.flow.modified', subject: '101', status: 'paused', sourceStatus: 1 },
   'thain-modify-resume': { type: 'thain.flow.modified', subject: '101', status: 'resumed', sourceStatus: 2 },
@@ -133,61 +144,53 @@ describe('thain fixtures', () => {
     expect(apacheForm(fields)).toBe(fixture.body.toString('utf8'));
   });
 
-  it.each(validFixtures.map((f) => [f.name, f] as const))(
-    '%s: 200 and exactly the right event',
-    async (name, fixture) => {
-      // Prepare
-      const kind = fixtureKind(fixture);
-      const want = VALID[name];
-      if (!want) throw new Error(`no expectation for ${name}`);
-      // Act
-      const { status, answer, events, messages } = await post(fixture.body, kind);
-      // Assess
-      expect(status).toBe(200);
-      expect(events).toHaveLength(1);
-      const event = events[0];
-      expect(answer).toEqual({ ok: true, id: event?.id });
-      expect(event).toMatchObject({
-        specversion: '1.0',
-        source: 'thain',
-        type: want.type,
-        subject: want.subject,
-        time: RECEIVED.toISOString(),
-        datacontenttype: 'application/json',
-      });
-      expect(event?.data).toEqual({
-        status: want.status,
-        terminal: ['succeeded', 'failed', 'cancelled'].includes(want.status),
-        sourceStatus: want.sourceStatus,
-        ...(want.message !== undefined && { message: want.message }),
-        labels: {},
-        kind,
-        flowId: '101',
-        ...(kind === 'modify'
-          ? { scheduling: want.status === 'paused' ? 'paused' : 'scheduling' }
-          : { flowExecutionId: want.subject }),
-        raw: { contentType: FORM, body: fixture.body.toString('utf8') },
-      });
-      expect(validateData(event?.data), JSON.stringify(validateData.errors)).toBe(true);
-      expect(messages[0]?.attributes).toEqual({ source: 'thain', type: want.type, status: want.status });
-    },
-  );
+  it.each(validFixtures.map((f) => [f.name, f] as const))('%s: 200 and exactly the right event', async (name, fixture) => {
+    // Prepare
+    const kind = fixtureKind(fixture);
+    const want = VALID[name];
+    if (!want) throw new Error(`no expectation for ${name}`);
+    // Act
+    const { status, answer, events, messages } = await post(fixture.body, kind);
+    // Assess
+    expect(status).toBe(200);
+    expect(events).toHaveLength(1);
+    const event = events[0];
+    expect(answer).toEqual({ ok: true, id: event?.id });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      source: 'thain',
+      type: want.type,
+      subject: want.subject,
+      time: RECEIVED.toISOString(),
+      datacontenttype: 'application/json',
+    });
+    expect(event?.data).toEqual({
+      status: want.status,
+      terminal: ['succeeded', 'failed', 'cancelled'].includes(want.status),
+      sourceStatus: want.sourceStatus,
+      ...(want.message !== undefined && { message: want.message }),
+      labels: {},
+      kind,
+      flowId: '101',
+      ...(kind === 'modify' ? { scheduling: want.status === 'paused' ? 'paused' : 'scheduling' } : { flowExecutionId: want.subject }),
+      raw: { contentType: FORM, body: fixture.body.toString('utf8') },
+    });
+    expect(validateData(event?.data), JSON.stringify(validateData.errors)).toBe(true);
+    expect(messages[0]?.attributes).toEqual({ source: 'thain', type: want.type, status: want.status });
+  });
 
-  it.each(invalidFixtures.map((f) => [f.name, f] as const))(
-    '%s: refused, naming the field, nothing enqueued',
-    async (name, fixture) => {
-      const want = INVALID[name];
-      if (!want) throw new Error(`no expectation for ${name}`);
-      const { status, answer, events } = await post(fixture.body, fixtureKind(fixture));
-      expect(status).toBe(want.status);
-      expect(events).toHaveLength(0);
-      const error = v.parse(ErrorAnswerSchema, answer);
-      if (want.field !== undefined) {
-        expect(error.issues?.some((issue) => issue.startsWith(`${want.field}:`))).toBe(true);
-        expect(error.error).toContain(want.field);
-      }
-    },
-  );
+  it.each(invalidFixtures.map((f) => [f.name, f] as const))('%s: refused, naming the field, nothing enqueued', async (name, fixture) => {
+    const want = INVALID[name];
+    if (!want) throw new Error(`no expectation for ${name}`);
+    const { status, answer, events } = await post(fixture.body, fixtureKind(fixture));
+    expect(status).toBe(want.status);
+    expect(events).toHaveLength(0);
+    const error = v.parse(ErrorAnswerSchema, answer);
+    if (want.field !== undefined) {
+      expect(error.issues?.some((issue) => issue.startsWith(`${want.field}:`))).toBe(true);
+      expect(error.error).toContain(want.field);
+    }
+  });
 });
 
 describe('the URL decides the kind', () => {
@@ -277,26 +280,45 @@ describe('status mappings (docs/contract.md, The event): the normalizers alone',
   const status = (code: number) => ({ flowId: '101', flowExecutionId: '5001', code, message: '' });
 
   it.each([
-    [4, 'running', false], [2, 'succeeded', true], [3, 'failed', true], [5, 'cancelled', true],
-    [7, 'failed', true], [1, 'unknown', false], [6, 'unknown', false], [0, 'unknown', false],
-    [-1, 'unknown', false], [99, 'unknown', false],
+    [4, 'running', false],
+    [2, 'succeeded', true],
+    [3, 'failed', true],
+    [5, 'cancelled', true],
+    [7, 'failed', true],
+    [1, 'unknown', false],
+    [6, 'unknown', false],
+    [0, 'unknown', false],
+    [-1, 'unknown', false],
+    [99, 'unknown', false],
   ] as const)('flow code %i is %s', (code, expected, terminal) => {
     // Act
     const draft = normalizeFlow(status(code));
     // Assess
-    expect(draft).toMatchObject({ type: 'thain.flow.status', subject: '5001', data: { status: expected, sourceStatus: code, kind: 'flow' } });
+    expect(draft).toMatchObject({
+      type: 'thain.flow.status',
+      subject: '5001',
+      data: { status: expected, sourceStatus: code, kind: 'flow' },
+    });
     expect(isTerminal(draft.data.status)).toBe(terminal);
   });
 
   it.each([
-    [2, 'running'], [3, 'succeeded'], [4, 'failed'], [1, 'unknown'], [5, 'unknown'], [7, 'unknown'],
+    [2, 'running'],
+    [3, 'succeeded'],
+    [4, 'failed'],
+    [1, 'unknown'],
+    [5, 'unknown'],
+    [7, 'unknown'],
   ] as const)('job code %i is %s', (code, expected) => {
     const draft = normalizeJob(status(code));
     expect(draft).toMatchObject({ type: 'thain.job.status', subject: '5001', data: { status: expected, sourceStatus: code, kind: 'job' } });
   });
 
   it.each([
-    [1, 'paused', 'paused'], [2, 'resumed', 'scheduling'], [0, 'unknown', undefined], [3, 'unknown', undefined],
+    [1, 'paused', 'paused'],
+    [2, 'resumed', 'scheduling'],
+    [0, 'unknown', undefined],
+    [3, 'unknown', undefined],
   ] as const)('modify status %i is %s', (code, expected, scheduling) => {
     const draft = normalizeModify({ flowId: '101', status: code });
     expect(draft.subject).toBe('101');
@@ -322,7 +344,7 @@ describe('messages survive the encoding whole', () => {
     ['CRLF line breaks', 'line 1\r\nline 2\r\n'],
     ['emoji and other 4-byte characters', 'deploy failed 💥 𠀀 ✓'],
     ['a NUL and other control characters', 'a\u0000b\u0001c\u007f'],
-    ['a shell job\'s stderr lines', 'Job[导入] exception: ShellExecuteException: rm: cannot remove \'/tmp/x\': 权限不够\nexit 1\n'],
+    ["a shell job's stderr lines", "Job[导入] exception: ShellExecuteException: rm: cannot remove '/tmp/x': 权限不够\nexit 1\n"],
   ])('%s', async (_case, message) => {
     // Prepare: the body Thain's client would send
     const body = statusBody(4, message);
@@ -364,18 +386,21 @@ describe('messages survive the encoding whole', () => {
 describe('ids and other encodings', () => {
   it('keeps 64-bit ids past 2^53 exactly, from a form and from JSON', async () => {
     const form = await post(
-      apacheForm([['flowId', '9223372036854775807'], ['flowExecutionId', '9007199254740993123'], ['code', '2'], ['message', '']]),
+      apacheForm([
+        ['flowId', '9223372036854775807'],
+        ['flowExecutionId', '9007199254740993123'],
+        ['code', '2'],
+        ['message', ''],
+      ]),
       'flow',
     );
     expect(form.events[0]).toMatchObject({
       subject: '9007199254740993123',
       data: { flowId: '9223372036854775807', flowExecutionId: '9007199254740993123' },
     });
-    const json = await post(
-      '{"flowId":9223372036854775807,"flowExecutionId":9007199254740993123,"code":2,"message":""}',
-      'flow',
-      { contentType: 'application/json' },
-    );
+    const json = await post('{"flowId":9223372036854775807,"flowExecutionId":9007199254740993123,"code":2,"message":""}', 'flow', {
+      contentType: 'application/json',
+    });
     expect(json.status).toBe(200);
     expect(json.events[0]).toMatchObject({
       subject: '9007199254740993123',
@@ -384,11 +409,9 @@ describe('ids and other encodings', () => {
   });
 
   it('takes JSON as a lenient extra, with numbers or digit strings', async () => {
-    const { status, events } = await post(
-      '{"flowId":"101","flowExecutionId":5002,"code":4,"message":"boom"}',
-      'job',
-      { contentType: 'application/json' },
-    );
+    const { status, events } = await post('{"flowId":"101","flowExecutionId":5002,"code":4,"message":"boom"}', 'job', {
+      contentType: 'application/json',
+    });
     expect(status).toBe(200);
     expect(events[0]).toMatchObject({
       subject: '5002',
@@ -436,7 +459,10 @@ describe('bad thain input', () => {
     const { status, answer, events } = await post(body, kind);
     expect(status).toBe(422);
     const error = v.parse(ErrorAnswerSchema, answer);
-    expect(error.issues?.some((issue) => issue.startsWith(`${field}:`)), JSON.stringify(error)).toBe(true);
+    expect(
+      error.issues?.some((issue) => issue.startsWith(`${field}:`)),
+      JSON.stringify(error),
+    ).toBe(true);
     expect(error.error).toMatch(new RegExp(`^thain ${kind} callback is not valid`));
     expect(events).toHaveLength(0);
   });

@@ -22,6 +22,9 @@ export const thain = defineSender({
     const { status, terminal, labels } = event.data;
     if (event.type === 'thain.flow.modified') return `Thain flow ${event.subject} ${status}`;
     // A Thain job callback names no job: the label of the registered URL does (`?job=...`).
-    return `Thain ${event.data.kind} ${labels.job ?? ''} of flow ${event.data.flowId} execution ${event.subject} ${terminal ? `ended ${status}` : `is ${status}`}`.replace(/\s+/g, ' ');
+    return `Thain ${event.data.kind} ${labels.job ?? ''} of flow ${event.data.flowId} execution ${event.subject} ${terminal ? `ended ${status}` : `is ${status}`}`.replace(
+      /\s+/g,
+      ' ',
+    );
   },
 });
