@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SERVICE_DIR, loadServiceConfig } from '../infra/local/service-config.ts';
+import { loadServiceConfig, SERVICE_DIR } from '../infra/local/service-config.ts';
 import { type BuiltBundle, writeBundle } from './lib/bundles.ts';
 import { median, quartiles } from './lib/stats.ts';
 

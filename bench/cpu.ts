@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { sniffFormat } from '../lib/decode/decode-body.ts';
-import { type BenchTarget, fixtureEvent, instantHandler } from './lib/targets.ts';
 import { median, quartiles } from './lib/stats.ts';
+import { type BenchTarget, fixtureEvent, instantHandler } from './lib/targets.ts';
 
 /** CPU per callback of one fixture, against its floor, in µs per callback. */
 export interface CpuCase {

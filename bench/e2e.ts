@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { SERVICE_DIR } from '../infra/local/service-config.ts';
-import type { AcceptedFixture, BenchTarget } from './lib/targets.ts';
 import { median } from './lib/stats.ts';
+import type { AcceptedFixture, BenchTarget } from './lib/targets.ts';
 
 /** One side (subject or floor) of one route, over its measured segments. */
 export interface E2eSide {

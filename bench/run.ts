@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { SIZE_BUDGET, xmlFunctions } from '../infra/build/bundle-budget.ts';
 import { SERVICE_DIR } from '../infra/local/service-config.ts';
 import { measureImports } from './cold-start.ts';
 import { measureCpu } from './cpu.ts';
 import { measureEndToEnd } from './e2e.ts';
-import { SIZE_BUDGET, xmlFunctions } from '../infra/build/bundle-budget.ts';
 import { buildAllBundles, bytesByPackage, includesPackage } from './lib/bundles.ts';
 import { loadTargets } from './lib/targets.ts';
 

@@ -6,9 +6,10 @@
  *
  *   node --import tsx bench/spool-delay.ts [callbacks]
  */
+
+import { DEFAULT_REDRIVE_INTERVAL_MS, startLocalRun } from '../infra/local/local-run.ts';
 import { FaultySqs } from '../infra/testing/faulty-sqs.ts';
 import { receiveAll, startTestSqs } from '../infra/testing/sqs.ts';
-import { DEFAULT_REDRIVE_INTERVAL_MS, startLocalRun } from '../infra/local/local-run.ts';
 
 process.env.LOG_LEVEL ??= 'silent';
 const count = Number(process.argv[2] ?? 20);

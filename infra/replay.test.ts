@@ -1,9 +1,9 @@
-import { accessPolicy } from '../lib/http/authorize.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../lib/errors.ts';
+import { accessPolicy } from '../lib/http/authorize.ts';
 import { createCallbackHandler } from '../lib/http/callback-handler.ts';
-import { QuarantineRecordSchema, createSqsQuarantine } from '../lib/queue/quarantine.ts';
+import { createSqsQuarantine, QuarantineRecordSchema } from '../lib/queue/quarantine.ts';
 import { createSqsQueue } from '../lib/queue/send-event.ts';
 import { callbacks as bkJob } from '../lib/sources/bk-job/callback.ts';
 import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
@@ -11,7 +11,7 @@ import type { Callbacks } from '../lib/sources/source.ts';
 import { createHttpEvent } from './local/http-event.ts';
 import { replayQuarantine } from './replay.ts';
 import { startTestS3 } from './testing/s3.ts';
-import { type TestSqs, startTestSqs } from './testing/sqs.ts';
+import { startTestSqs, type TestSqs } from './testing/sqs.ts';
 
 let sqs: TestSqs;
 let eventsUrl: string;

@@ -7,11 +7,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
 import { createCallbackHandler } from '../lib/http/callback-handler.ts';
-import { type ObjectReader, QuarantineRecordSchema, objectReaderFor, quarantinedBytes } from '../lib/queue/quarantine.ts';
-import { type EventQueue, createSqsClient, createSqsQueue } from '../lib/queue/send-event.ts';
-import { type PayloadBucket, createPayloadBucket, createS3Client } from '../lib/store/payload-bucket.ts';
+import { type ObjectReader, objectReaderFor, QuarantineRecordSchema, quarantinedBytes } from '../lib/queue/quarantine.ts';
+import { createSqsClient, createSqsQueue, type EventQueue } from '../lib/queue/send-event.ts';
 import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
 import type { Callbacks } from '../lib/sources/source.ts';
+import { createPayloadBucket, createS3Client, type PayloadBucket } from '../lib/store/payload-bucket.ts';
 import { createHttpEvent } from './local/http-event.ts';
 import { DEFAULT_S3_PORT, DEFAULT_SQS_PORT, localBucketName } from './local/local-run.ts';
 import { loadServiceConfig } from './local/service-config.ts';

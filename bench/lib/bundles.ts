@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type BuildOptions, type Metafile, build } from 'esbuild';
-import { SERVICE_DIR, loadServiceConfig } from '../../infra/local/service-config.ts';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { loadServiceConfig, SERVICE_DIR } from '../../infra/local/service-config.ts';
 
 /** The cold-start floor: the SDK clients a function needs (SQS, S3) bundled like a function, and nothing else. */
 export const FLOOR_ENTRY = join(SERVICE_DIR, 'bench', 'floor', 'sdk-clients.ts');

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHttpEvent, handsOverAsText } from '../../infra/local/http-event.ts';
-import { type ServiceFunction, loadServiceConfig } from '../../infra/local/service-config.ts';
+import { loadServiceConfig, type ServiceFunction } from '../../infra/local/service-config.ts';
 import { type HttpFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
 import { type CallbackHandler, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';

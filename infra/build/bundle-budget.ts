@@ -1,5 +1,5 @@
-import { loadServiceConfig } from '../local/service-config.ts';
 import { SENDERS } from '../../lib/sources/registry.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
 
 /**
  * The bundle budgets `npm test` holds every function to (`bundle-size.test.ts`, the gate); the bench

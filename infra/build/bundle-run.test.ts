@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../local/http-event.ts';
-import { SERVICE_DIR, loadServiceConfig } from '../local/service-config.ts';
+import { loadServiceConfig, SERVICE_DIR } from '../local/service-config.ts';
 import { ROUTE_CALLBACKS } from '../testing/route-callbacks.ts';
-import { type TestSqs, startTestSqs } from '../testing/sqs.ts';
+import { startTestSqs, type TestSqs } from '../testing/sqs.ts';
 import { bundleOptions } from './bundle.mjs';
 
 // What `sls deploy` ships, run as Lambda runs it: each function's bundle, built with the options the

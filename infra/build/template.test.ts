@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
+import { SENDERS } from '../../lib/sources/registry.ts';
 import { STORE_TIMEOUTS } from '../../lib/store/payload-bucket.ts';
 import { metricLine } from '../../lib/store/redrive-handler.ts';
-import { SENDERS } from '../../lib/sources/registry.ts';
-import { type ServiceFunction, callbackRoutes, loadServiceConfig } from '../local/service-config.ts';
+import { callbackRoutes, loadServiceConfig, type ServiceFunction } from '../local/service-config.ts';
 import { type Finding, type NagReport, runCdkNag } from './nag.ts';
 import { type RawTemplate, slsPackage } from './sls-package.ts';
 
@@ -22,7 +22,7 @@ function kmsKeyUse(key: string) {
     Resource: key,
     Condition: {
       StringEquals: {
-        'kms:ViaService': [{ 'Fn::Sub': 'sqs.\${AWS::Region}.amazonaws.com' }, { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' }],
+        'kms:ViaService': [{ 'Fn::Sub': 'sqs.${AWS::Region}.amazonaws.com' }, { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' }],
       },
     },
   };

@@ -1,20 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import { CloudEventSchema } from '../../lib/events/cloud-event.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEventRecord } from '../../lib/consumer/parse-record.ts';
+import { CloudEventSchema, rawBytes } from '../../lib/events/cloud-event.ts';
 import { MAX_LOG_LINE_BYTES, setLogWriter } from '../../lib/http/log.ts';
+import { callbacks as bkJob } from '../../lib/sources/bk-job/callback.ts';
+import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
+import type { Callbacks } from '../../lib/sources/source.ts';
+import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { replayQuarantine } from '../replay.ts';
 import { loadFixture, loadFixtures } from '../testing/fixtures.ts';
 import { validSamples } from '../testing/route-callbacks.ts';
 import { startTestS3 } from '../testing/s3.ts';
-import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
-import { readEventRecord } from '../../lib/consumer/parse-record.ts';
-import { rawBytes } from '../../lib/events/cloud-event.ts';
-import { toSqsRecord } from '../testing/sqs.ts';
-import { receiveAll as receiveMessages, startTestSqs, testSqsClient } from '../testing/sqs.ts';
-import { callbacks as bkJob } from '../../lib/sources/bk-job/callback.ts';
-import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
-import type { Callbacks } from '../../lib/sources/source.ts';
-import { replayQuarantine } from '../replay.ts';
+import { receiveAll as receiveMessages, startTestSqs, testSqsClient, toSqsRecord } from '../testing/sqs.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
 
 // End to end as a user runs it: real HTTP into the local server, the real handler, a real

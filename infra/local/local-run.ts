@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
@@ -9,7 +9,7 @@ import { createPayloadBucket, createS3Client } from '../../lib/store/payload-buc
 import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
 import { createHttpEvent, handsOverAsText } from './http-event.ts';
 import { type LocalS3, startLocalS3 } from './s3-server.ts';
-import { type ServiceConfig, type ServiceFunction, SERVICE_DIR, loadServiceConfig } from './service-config.ts';
+import { loadServiceConfig, SERVICE_DIR, type ServiceConfig, type ServiceFunction } from './service-config.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -1,6 +1,6 @@
 import { ConfigError, type LocalRunSettings, readLocalRunSettings } from '../../lib/config/settings.ts';
-import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { setLogWriter } from '../../lib/http/log.ts';
+import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is

@@ -5,20 +5,20 @@ import { readEventRecord } from '../../lib/consumer/parse-record.ts';
 import type { AccessPolicy } from '../../lib/http/authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import {
-  type QuarantineRecord,
-  QuarantineRecordSchema,
   createSqsQuarantine,
   objectReaderFor,
+  type QuarantineRecord,
+  QuarantineRecordSchema,
   quarantinedBytes,
 } from '../../lib/queue/quarantine.ts';
-import { type EventQueue, createSqsClient, createSqsQueue } from '../../lib/queue/send-event.ts';
-import type { PayloadBucket } from '../../lib/store/payload-bucket.ts';
-import { type RedriveSummary, createSpool, redriveSpool } from '../../lib/store/spool.ts';
+import { createSqsClient, createSqsQueue, type EventQueue } from '../../lib/queue/send-event.ts';
 import { loadAllCallbacks } from '../../lib/sources/load-callbacks.ts';
-import { TEST_QUEUE_TIMEOUTS } from './budgets.ts';
 import type { SourceName } from '../../lib/sources/registry.ts';
-import { type TestS3, startTestS3 } from './s3.ts';
-import { type TestSqs, receiveAll, startTestSqs, toSqsRecord } from './sqs.ts';
+import type { PayloadBucket } from '../../lib/store/payload-bucket.ts';
+import { createSpool, type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
+import { TEST_QUEUE_TIMEOUTS } from './budgets.ts';
+import { startTestS3, type TestS3 } from './s3.ts';
+import { receiveAll, startTestSqs, type TestSqs, toSqsRecord } from './sqs.ts';
 
 /** An event read back from the queue as a consumer reads it, with how it travelled. */
 export interface QueuedEvent {

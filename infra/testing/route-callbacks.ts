@@ -1,6 +1,6 @@
 import type { SourceName } from '../../lib/sources/registry.ts';
-import { routeNameOf } from '../../lib/sources/sender.ts';
 import { SENDERS } from '../../lib/sources/registry.ts';
+import { routeNameOf } from '../../lib/sources/sender.ts';
 import { type CallbackRoute, callbackRoutes } from '../local/service-config.ts';
 import { type HttpFixture, loadFixtures } from './fixtures.ts';
 

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type PayloadBucket, createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { createPayloadBucket, createS3Client, type PayloadBucket } from '../../lib/store/payload-bucket.ts';
 import { startLocalS3 } from '../local/s3-server.ts';
 
 /** A real S3-compatible server (s3rver) on loopback, with buckets, for tests. */

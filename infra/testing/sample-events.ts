@@ -3,7 +3,7 @@ import { createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
 import { SENDERS, type SourceName } from '../../lib/sources/registry.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
-import { type HttpEventOptions, createHttpEvent } from '../local/http-event.ts';
+import { createHttpEvent, type HttpEventOptions } from '../local/http-event.ts';
 import type { HttpFixture } from './fixtures.ts';
 import { validSamples } from './route-callbacks.ts';
 

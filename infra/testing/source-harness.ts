@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { type CloudEvent, CloudEventSchema } from '../../lib/events/cloud-event.ts';
 import { type CallbackHandler, type CallbackHandlerOptions, createCallbackHandler } from '../../lib/http/callback-handler.ts';
-import { type OutgoingMessage, eventMessage } from '../../lib/queue/send-event.ts';
+import { eventMessage, type OutgoingMessage } from '../../lib/queue/send-event.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
-import { type HttpEventOptions, createHttpEvent } from '../local/http-event.ts';
+import { createHttpEvent, type HttpEventOptions } from '../local/http-event.ts';
 
 /** What one request did: the answer, and every event it gave the queue. */
 export interface Posted {

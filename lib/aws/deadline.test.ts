@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
 import { startTestSqs } from '../../infra/testing/sqs.ts';
-import { QUEUE_TIMEOUTS, createSqsClient, sendMessage } from '../queue/send-event.ts';
+import { createSqsClient, QUEUE_TIMEOUTS, sendMessage } from '../queue/send-event.ts';
 import { type CallBudget, DeadlineRetryStrategy, withinDeadline } from './deadline.ts';
 
 const budget: CallBudget = { connectMs: 100, requestMs: 200, totalMs: 1_000, maxAttempts: 4 };

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type JobEvent, describeEvent } from './event-schemas.ts';
+import { describeEvent, type JobEvent } from './event-schemas.ts';
 import { type DatarefReader, processEvents } from './parse-record.ts';
 
 /** Options of {@link createExampleConsumer}. */

@@ -1,5 +1,5 @@
 import { MalformedBodyError } from '../errors.ts';
-import { type FormFields, decodeForm } from './form.ts';
+import { decodeForm, type FormFields } from './form.ts';
 import { decodeJson } from './json.ts';
 
 /** The formats a body can be in; the first meaningful character decides, never the Content-Type. */

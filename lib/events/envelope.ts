@@ -1,5 +1,5 @@
-import { type CloudEvent, type RawBody, type Step, eventId, stableStringify } from './cloud-event.ts';
-import { type Status, isTerminal } from './status.ts';
+import { type CloudEvent, eventId, type RawBody, type Step, stableStringify } from './cloud-event.ts';
+import { isTerminal, type Status } from './status.ts';
 
 /** What a callback brings besides its body: everything the event takes from the request. */
 export interface CallbackContext {

@@ -1,13 +1,13 @@
-import { accessPolicy } from './authorize.ts';
-import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { TEST_QUEUE_TIMEOUTS } from '../../infra/testing/budgets.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { startTestSqs, type TestSqs } from '../../infra/testing/sqs.ts';
 import { createSqsClient, createSqsQueue } from '../queue/send-event.ts';
 import { callbacks as bkJob } from '../sources/bk-job/callback.ts';
 import { callbacks as tencentCi } from '../sources/tencent-ci/callback.ts';
+import { accessPolicy } from './authorize.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 

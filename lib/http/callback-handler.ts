@@ -2,27 +2,27 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { rawBodyOf } from '../decode/charset.ts';
 import {
   CallbackError,
-  MalformedBodyError,
+  clip,
   InvalidPayloadError,
+  issueLine,
+  MalformedBodyError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   QueueUnavailableError,
-  clip,
-  issueLine,
   toError,
 } from '../errors.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import type { CallbackContext } from '../events/envelope.ts';
 import { type Quarantine, type QuarantineRecord, quarantineFromEnvironment } from '../queue/quarantine.ts';
 import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
-import { bucketFromEnvironment } from '../store/payload-bucket.ts';
-import { type Spool, type SpoolTarget, createSpool } from '../store/spool.ts';
 import { type Callbacks, normalizeCallback } from '../sources/source.ts';
+import { bucketFromEnvironment } from '../store/payload-bucket.ts';
+import { createSpool, type Spool, type SpoolTarget } from '../store/spool.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { describeError, logRequest } from './log.ts';
-import { redactSecrets } from './redact.ts';
 import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
+import { redactSecrets } from './redact.ts';
 import { json } from './responses.ts';
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */

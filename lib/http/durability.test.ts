@@ -6,17 +6,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpEvent, handsOverAsText } from '../../infra/local/http-event.ts';
+import { apacheForm } from '../../infra/testing/apache-form.ts';
 import { type DurableStores, startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { FaultySqs } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
-import { apacheForm } from '../../infra/testing/apache-form.ts';
 import { gbk } from '../../infra/testing/gbk.ts';
 import { type CloudEvent, rawBytes } from '../events/cloud-event.ts';
 import { MAX_MESSAGE_BYTES, messageSize } from '../queue/send-event.ts';
-import { PREFIXES } from '../store/payload-bucket.ts';
-import type { SourceName } from '../sources/registry.ts';
 import { callbacks as bkJob } from '../sources/bk-job/callback.ts';
+import type { SourceName } from '../sources/registry.ts';
 import { callbacks as thain } from '../sources/thain/callback.ts';
+import { PREFIXES } from '../store/payload-bucket.ts';
 import { createCallbackHandler } from './callback-handler.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 

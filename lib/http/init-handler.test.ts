@@ -1,9 +1,9 @@
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { startTestSqs, type TestSqs } from '../../infra/testing/sqs.ts';
 import { ConfigError } from '../config/settings.ts';
 import { Sha256 } from '../config/ssm-parameter.ts';
 import { callbacks as thain } from '../sources/thain/callback.ts';

@@ -1,4 +1,4 @@
-import { ConfigError, readAccessSettings, readQueueSettings, parseTokenValue } from '../config/settings.ts';
+import { ConfigError, parseTokenValue, readAccessSettings, readQueueSettings } from '../config/settings.ts';
 import { ParameterReadError, readSecureStringParameter } from '../config/ssm-parameter.ts';
 import type { Callbacks } from '../sources/source.ts';
 import { accessPolicy } from './authorize.ts';

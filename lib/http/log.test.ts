@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { startTestSqs, type TestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
 import { MalformedBodyError } from '../errors.ts';
 import { createSqsQuarantine } from '../queue/quarantine.ts';
@@ -11,7 +11,7 @@ import type { SourceName } from '../sources/registry.ts';
 import type { Callbacks } from '../sources/source.ts';
 import { accessPolicy } from './authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from './callback-handler.ts';
-import { MAX_LOG_LINE_BYTES, describeError, formatLogLine, setLogWriter } from './log.ts';
+import { describeError, formatLogLine, MAX_LOG_LINE_BYTES, setLogWriter } from './log.ts';
 import { MAX_BODY_BYTES } from './read-request.ts';
 
 // Issue 13: no body content, no query value, no path and no parser quote reaches a log line, and

@@ -1,4 +1,4 @@
-import { CallbackError, type BodyProblem, InvalidPayloadError, MalformedBodyError, QueueUnavailableError } from '../errors.ts';
+import { type BodyProblem, CallbackError, InvalidPayloadError, MalformedBodyError, QueueUnavailableError } from '../errors.ts';
 
 /** Longest log line written, in bytes (newline included); CloudWatch takes up to 256 KiB per event. */
 export const MAX_LOG_LINE_BYTES = 8 * 1024;

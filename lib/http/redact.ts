@@ -51,16 +51,16 @@ const AMPERSAND = 0x26;
 const PLUS = 0x2b;
 
 const JSON_SHORT_ESCAPES: Readonly<Record<number, number>> = {
-  0x22: 0x22, // \"
-  0x5c: 0x5c, // \\
-  0x2f: 0x2f, // \/
-  0x08: 0x62, // \b
-  0x0c: 0x66, // \f
-  0x0a: 0x6e, // \n
-  0x0d: 0x72, // \r
-  0x09: 0x74, // \t
+  34: 0x22, // \"
+  92: 0x5c, // \\
+  47: 0x2f, // \/
+  8: 0x62, // \b
+  12: 0x66, // \f
+  10: 0x6e, // \n
+  13: 0x72, // \r
+  9: 0x74, // \t
 };
-const XML_NAMED: Readonly<Record<number, string>> = { 0x26: 'amp', 0x3c: 'lt', 0x3e: 'gt', 0x22: 'quot', 0x27: 'apos' };
+const XML_NAMED: Readonly<Record<number, string>> = { 38: 'amp', 60: 'lt', 62: 'gt', 34: 'quot', 39: 'apos' };
 
 function hexValue(byte: number | undefined): number {
   if (byte === undefined) return -1;

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type DurableStores, startDurableStores } from '../../infra/testing/durable-stores.ts';
-import { gbk } from '../../infra/testing/gbk.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
+import { gbk } from '../../infra/testing/gbk.ts';
 import { rawBytes } from '../events/cloud-event.ts';
 import { accessPolicy } from './authorize.ts';
 import { REDACTED } from './redact.ts';

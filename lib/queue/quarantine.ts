@@ -1,9 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { CallBudget } from '../aws/deadline.ts';
 import * as v from 'valibot';
-import { ObjectUrlSchema, RawBodySchema, Sha256Schema, SourceNameSchema, rawBytes } from '../events/cloud-event.ts';
-import { type PayloadBucket, objectUrl, parseObjectUrl, quarantineObjectKey, sha256Hex } from '../store/payload-bucket.ts';
-import { MAX_MESSAGE_BYTES, containerSqsClient, createSqsClient, fitsOneMessage, sendMessage, withinQueueBudget } from './send-event.ts';
+import type { CallBudget } from '../aws/deadline.ts';
+import { ObjectUrlSchema, RawBodySchema, rawBytes, Sha256Schema, SourceNameSchema } from '../events/cloud-event.ts';
+import { objectUrl, type PayloadBucket, parseObjectUrl, quarantineObjectKey, sha256Hex } from '../store/payload-bucket.ts';
+import { containerSqsClient, createSqsClient, fitsOneMessage, MAX_MESSAGE_BYTES, sendMessage, withinQueueBudget } from './send-event.ts';
 
 /**
  * The body of a quarantined callback that did not fit its record: the exact bytes are the object at

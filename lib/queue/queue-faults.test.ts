@@ -11,7 +11,7 @@
  * forwards to the real server once "the queue is back". Times are measured and printed (`FAULT`
  * lines), never asserted: the only bound is the vitest timeout.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -23,7 +23,7 @@ import { startDurableStores } from '../../infra/testing/durable-stores.ts';
 import { type Fault, FaultySqs, SLOW_OK_MS } from '../../infra/testing/faulty-sqs.ts';
 import { loadFixture } from '../../infra/testing/fixtures.ts';
 import { ROUTE_CALLBACKS } from '../../infra/testing/route-callbacks.ts';
-import { type TestSqs, startTestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
+import { startTestSqs, type TestSqs, testSqsClient } from '../../infra/testing/sqs.ts';
 import { type CallbackHandler, createCallbackHandler } from '../http/callback-handler.ts';
 import { loadAllCallbacks } from '../sources/load-callbacks.ts';
 import { createSqsQuarantine } from './quarantine.ts';

@@ -1,8 +1,8 @@
-import { SQSClient, type SQSClientConfig, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type CallBudget, boundedClientConfig, withinDeadline } from '../aws/deadline.ts';
+import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { boundedClientConfig, type CallBudget, withinDeadline } from '../aws/deadline.ts';
 import { PayloadTooLargeError } from '../errors.ts';
 import { type CloudEvent, toEventReference } from '../events/cloud-event.ts';
-import { type PayloadBucket, eventObjectKey, objectUrl, sha256Hex } from '../store/payload-bucket.ts';
+import { eventObjectKey, objectUrl, type PayloadBucket, sha256Hex } from '../store/payload-bucket.ts';
 
 /** Where events go. The pipeline only needs `send`; it resolves once the queue holds the event. */
 export interface EventQueue {

@@ -1,4 +1,4 @@
-import { SENDERS, type SourceName, isSourceName } from './registry.ts';
+import { isSourceName, SENDERS, type SourceName } from './registry.ts';
 import type { Callbacks } from './source.ts';
 
 /**

@@ -1,10 +1,10 @@
 import * as v from 'valibot';
 import { decodeBodyText } from '../decode/charset.ts';
-import { type Decoders, type XmlDecoder, decodeBody } from '../decode/decode-body.ts';
-import { ISSUE_LIMITS, InvalidPayloadError, type PayloadIssue, bodyIssue } from '../errors.ts';
+import { type Decoders, decodeBody, type XmlDecoder } from '../decode/decode-body.ts';
+import { bodyIssue, InvalidPayloadError, ISSUE_LIMITS, type PayloadIssue } from '../errors.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { type CallbackContext, type EventDraft, toCloudEvent } from '../events/envelope.ts';
-import { type Sender, routeNameOf } from './sender.ts';
+import { routeNameOf, type Sender } from './sender.ts';
 
 /** One kind of callback: validates a decoded body and normalizes it (pure: no I/O, no clock). */
 export interface Route<Draft extends EventDraft = EventDraft> {

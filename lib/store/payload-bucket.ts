@@ -7,7 +7,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { type CallBudget, boundedClientConfig, withinDeadline } from '../aws/deadline.ts';
+import { boundedClientConfig, type CallBudget, withinDeadline } from '../aws/deadline.ts';
 
 /**
  * Time budget of one call to the payload bucket, retries included. A spool write follows a failed

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import { type TestS3, startTestS3 } from '../../infra/testing/s3.ts';
-import { type TestSqs, startTestSqs } from '../../infra/testing/sqs.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestS3, type TestS3 } from '../../infra/testing/s3.ts';
+import { startTestSqs, type TestSqs } from '../../infra/testing/sqs.ts';
 import { type CloudEvent, CloudEventSchema, EventReferenceSchema } from '../events/cloud-event.ts';
 import { createSqsQueue, type EventQueue } from '../queue/send-event.ts';
-import { PREFIXES, type PayloadBucket, eventObjectKey, sha256Hex, shardOf } from './payload-bucket.ts';
+import { eventObjectKey, type PayloadBucket, PREFIXES, sha256Hex, shardOf } from './payload-bucket.ts';
 import { createSpool, parseSpoolKey, redriveSpool, spoolKey } from './spool.ts';
 
 let s3: TestS3;

@@ -3,7 +3,7 @@ import { toError } from '../errors.ts';
 import { CloudEventSchema } from '../events/cloud-event.ts';
 import { type Quarantine, QuarantineRecordSchema } from '../queue/quarantine.ts';
 import type { EventQueue } from '../queue/send-event.ts';
-import { PREFIXES, type PayloadBucket, sha256Hex, shardOf } from './payload-bucket.ts';
+import { type PayloadBucket, PREFIXES, sha256Hex, shardOf } from './payload-bucket.ts';
 
 /**
  * The spool: where an event (or a quarantine record) goes when SQS did not take it within its

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { callbacks as bkJob, normalize } from './callback.ts';
+
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');
 const harness = useSourceHarness(bkJob, { now: () => RECEIVED });
 

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { DraftOf, EventDraft } from '../../events/envelope.ts';
-import { type Status, mapStatus } from '../../events/status.ts';
+import { mapStatus, type Status } from '../../events/status.ts';
 import { defineCallbacks, defineRoute } from '../source.ts';
 import type { BkJobEventData } from './event.ts';
 import { bkJob } from './index.ts';

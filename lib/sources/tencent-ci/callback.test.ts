@@ -1,5 +1,5 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../../infra/local/http-event.ts';
@@ -7,9 +7,9 @@ import { TENCENT_CI_SCHEMA_FILE, tencentCiSchemaText } from '../../../infra/sche
 import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { decodeBody } from '../../decode/decode-body.ts';
-import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { isTerminal } from '../../events/status.ts';
+import { toUtcRfc3339 } from '../../events/time.ts';
 import { callbacks as tencentCi, toCiTree } from './callback.ts';
 import { ciStatus } from './status.ts';
 

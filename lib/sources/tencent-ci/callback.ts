@@ -1,18 +1,18 @@
 import * as v from 'valibot';
 import { decodeXml } from '../../decode/xml.ts';
-import { InvalidPayloadError, bodyIssue } from '../../errors.ts';
+import { bodyIssue, InvalidPayloadError } from '../../errors.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
-import { type Route, defineCallbacks } from '../source.ts';
+import { defineCallbacks, type Route } from '../source.ts';
 import type { CiNode } from './event.ts';
 import { tencentCi } from './index.ts';
 import { type CiDraft, jobDraft, workflowDraft } from './jobs.ts';
 import { isSimpleModeration, moderationDetailDraft, moderationSimpleDraft } from './moderation.ts';
 import { ciStatus } from './status.ts';
-import { Text, WHAT, asList, asNode, asText, parse, toCiTree } from './tree.ts';
+import { asList, asNode, asText, parse, Text, toCiTree, WHAT } from './tree.ts';
 
+export type { CiNode, CiValue } from './event.ts';
 export { TENCENT_CI_STATUS } from './status.ts';
 export { toCiTree } from './tree.ts';
-export type { CiNode, CiValue } from './event.ts';
 
 /**
  * An `EventName` this project does not know: accepted, never rejected, as `tencentci.event.unknown`

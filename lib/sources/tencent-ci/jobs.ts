@@ -1,9 +1,9 @@
 import * as v from 'valibot';
-import { toUtcRfc3339 } from '../../events/time.ts';
 import type { DraftOf, EventDraft } from '../../events/envelope.ts';
+import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CiNode, CiValue, TencentCiEventData } from './event.ts';
 import { ciStatus, utc } from './status.ts';
-import { Id, Text, asList, asNode, asText, cosHeadersOf, isNode, isText, parse, split, withChild } from './tree.ts';
+import { asList, asNode, asText, cosHeadersOf, Id, isNode, isText, parse, split, Text, withChild } from './tree.ts';
 
 /** What a CI normalizer returns: its data is the CI event data consumers get. */
 export type CiDraft = EventDraft<DraftOf<TencentCiEventData>>;

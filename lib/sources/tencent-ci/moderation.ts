@@ -3,7 +3,7 @@ import { toUtcRfc3339 } from '../../events/time.ts';
 import type { CiNode, ModerationCategory } from './event.ts';
 import { type CiDraft, jobsOf } from './jobs.ts';
 import { ciStatus, utc } from './status.ts';
-import { Id, Text, asNode, asText, cosHeadersOf, newNode, parse, split, withChild } from './tree.ts';
+import { asNode, asText, cosHeadersOf, Id, newNode, parse, split, Text, withChild } from './tree.ts';
 
 /** A moderation verdict in words; `unknown` for a value CI does not document. */
 export type Verdict = 'normal' | 'sensitive' | 'suspicious' | 'unknown';

@@ -1,4 +1,4 @@
-import { type Status, mapStatus } from '../../events/status.ts';
+import { mapStatus, type Status } from '../../events/status.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
 
 /**

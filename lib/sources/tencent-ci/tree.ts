@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { InvalidPayloadError, bodyIssue } from '../../errors.ts';
-import type { CiNode, CiValue } from './event.ts';
+import { bodyIssue, InvalidPayloadError } from '../../errors.ts';
 import { invalidPayload } from '../source.ts';
+import type { CiNode, CiValue } from './event.ts';
 import { REPEATABLE_NODES, TEXT_RESULTS } from './repeatable-nodes.ts';
 
 export type { CiNode, CiValue } from './event.ts';

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { type HttpFixture, loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { createHttpEvent } from '../../../infra/local/http-event.ts';
 import { apacheForm } from '../../../infra/testing/apache-form.ts';
+import { type HttpFixture, loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
-import { routeNameOf } from '../sender.ts';
 import { isTerminal } from '../../events/status.ts';
-import { type ThainKind, normalizeFlow, normalizeJob, normalizeModify, callbacks as thain } from './callback.ts';
+import { routeNameOf } from '../sender.ts';
+import { normalizeFlow, normalizeJob, normalizeModify, type ThainKind, callbacks as thain } from './callback.ts';
 import { thain as thainSender } from './index.ts';
 
 const RECEIVED = new Date('2026-11-22T10:00:00.000Z');

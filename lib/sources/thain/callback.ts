@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { DraftOf, EventDraft } from '../../events/envelope.ts';
-import { type Status, mapStatus } from '../../events/status.ts';
-import { type Route, defineCallbacks, defineRoute } from '../source.ts';
+import { mapStatus, type Status } from '../../events/status.ts';
+import { defineCallbacks, defineRoute, type Route } from '../source.ts';
 import type { ThainEventData } from './event.ts';
 import { thain } from './index.ts';
 
