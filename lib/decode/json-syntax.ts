@@ -79,9 +79,9 @@ function stringEnd(text: string, start: number): number {
     if (code === 0x22 /* " */) return i + 1;
     if (code < 0x20) return -i - 1;
     if (code === 0x5c /* \ */) {
-      const escape = text.charAt(i + 1);
-      if ('"\\/bfnrt'.includes(escape) && escape !== '') i += 2;
-      else if (escape === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+      const escaped = text.charAt(i + 1);
+      if ('"\\/bfnrt'.includes(escaped) && escaped !== '') i += 2;
+      else if (escaped === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
       else return -(i + 1) - 1;
       continue;
     }
