@@ -1,6 +1,6 @@
 /**
  * The errors a callback can end in. Each carries the HTTP status the contract gives it
- * (contract §2) and, when `expose` is true, a message that is safe to send back to the caller.
+ * (docs/contract.md, Responses) and, when `expose` is true, a message that is safe to send back to the caller.
  * Map them to responses in one place only: `http/callback-handler.ts`.
  */
 export class CallbackError extends Error {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { SERVICE_DIR } from '../local/service-config.ts';
 import { sampleEvents } from '../testing/sample-events.ts';
 
@@ -13,8 +14,11 @@ const examples = [...doc.matchAll(/<!-- example: ([\w-]+)\/([\w-]+)\?(\S*) -->\n
 );
 
 describe('docs/consumers.md', () => {
-  it('shows one example event per source', () => {
-    expect(examples.map((example) => example.source).sort()).toEqual(['bk-job', 'tencent-ci', 'thain']);
+  it('shows example events, of registered senders only, one per sender', () => {
+    const shown = examples.map((example) => example.source);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(new Set(shown).size).toBe(shown.length);
+    for (const source of shown) expect(SOURCE_NAMES).toContain(source);
   });
 
   it.each(examples.map((example) => [`${example.source}/${example.fixture}`, example] as const))(
@@ -25,4 +29,12 @@ describe('docs/consumers.md', () => {
       expect(JSON.parse(example.json)).toEqual(produced?.event);
     },
   );
+});
+
+describe('docs/senders/', () => {
+  it.each(SOURCE_NAMES.map((source) => [source]))('has the page of %s: registering its URL, and what the code relies on', (source) => {
+    const page = readFileSync(join(SERVICE_DIR, 'docs', 'senders', `${source}.md`), 'utf8');
+    expect(page).toMatch(/^## Registering the URL$/m);
+    expect(page).toMatch(/^## What the code relies on$/m);
+  });
 });

@@ -22,7 +22,7 @@ export interface Decoders {
 
 /**
  * Sniffs the body's format from its first non-whitespace character (`{`/`[` JSON, `<` XML, else
- * form) as protocols.md §0.1 asks: bk-job labels JSON as a form, so Content-Type cannot decide.
+ * form), as docs/contract.md (Responses) says: bk-job labels JSON as a form, so Content-Type cannot decide.
  */
 export function sniffFormat(text: string): BodyFormat | undefined {
   const match = /\S/.exec(text);

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 
-/** The one status vocabulary every source maps into (contract §3). */
+/** The one status vocabulary every source maps into (docs/contract.md, The event). */
 export const STATUSES = [
   'pending',
   'running',

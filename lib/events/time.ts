@@ -1,7 +1,7 @@
 /**
  * A sender's timestamp: date, `T` or a space, time, optional fraction, then `Z` or an offset with
  * or without a colon. Tencent CI writes `2024-03-12T18:33:20+0800` for jobs and
- * `2024-03-16 14:54:17+0800` for workflows (protocols.md §3.4, §3.5); JavaScript's Date parser
+ * `2024-03-16 14:54:17+0800` for workflows (docs/senders/tencent-ci.md, Times); JavaScript's Date parser
  * takes neither reliably, so the fields are read here instead.
  */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/i;

@@ -36,7 +36,7 @@ function post(body: string | Buffer, kind: string, options: PostOptions = {}) {
   });
 }
 
-/** Parses an error answer (contract §2): `error`, and `issues` on a 422. */
+/** Parses an error answer (docs/contract.md, Responses): `error`, and `issues` on a 422. */
 const ErrorAnswerSchema = v.object({ error: v.string(), issues: v.optional(v.array(v.string())) });
 
 /** A flow or job status body, in Thain's key order. */
