@@ -59,7 +59,7 @@ describe('parseEventRecord', () => {
     })();
     expect(error).toBeInstanceOf(EventRecordError);
     expect((error as EventRecordError).messageId).toBe('m-2');
-    expect((error as EventRecordError).issues.map((issue) => issue.split(':')[0])).toEqual(['subject', 'data.status']);
+    expect((error as EventRecordError).issues.map((issue) => issue.path)).toEqual(['subject', 'data.status']);
     expect((error as EventRecordError).message).toMatch(/^SQS record m-2: not a jobhooks event: subject: /);
   });
 

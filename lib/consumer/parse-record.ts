@@ -5,14 +5,20 @@ import { EventReferenceSchema } from '../events/cloud-event.ts';
 import { readObjectUrl, sha256Hex } from '../store/payload-bucket.ts';
 import { type JobEvent, JobEventSchema } from './event-schemas.ts';
 
+/** One thing wrong with a record's event: where, and what. */
+export interface RecordIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
 /** An SQS record whose body is not a valid event; `messageId` says which record. */
 export class EventRecordError extends Error {
   override name = 'EventRecordError' as const;
   readonly messageId: string;
-  /** One `path: problem` line per schema issue; empty when the body is not JSON. */
-  readonly issues: readonly string[];
+  /** What the schema found wrong, where (a dot path, `(body)` for the whole); empty when the body is not JSON. */
+  readonly issues: readonly RecordIssue[];
 
-  constructor(messageId: string, message: string, issues: readonly string[], options?: ErrorOptions) {
+  constructor(messageId: string, message: string, issues: readonly RecordIssue[], options?: ErrorOptions) {
     super(`SQS record ${messageId}: ${message}`, options);
     this.messageId = messageId;
     this.issues = issues;
@@ -33,8 +39,11 @@ function parseJson(messageId: string, text: string, what: string): unknown {
 function validated<const S extends v.GenericSchema>(messageId: string, schema: S, value: unknown, what: string): v.InferOutput<S> {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
-  const issues = result.issues.map((issue) => `${v.getDotPath(issue) || '(body)'}: ${issue.message}`);
-  const shown = `${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`;
+  const issues = result.issues.map((issue): RecordIssue => ({ path: v.getDotPath(issue) || '(body)', message: issue.message }));
+  const shown = `${issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path}: ${issue.message}`)
+    .join('; ')}${issues.length > 3 ? '; …' : ''}`;
   throw new EventRecordError(messageId, `${what}: ${shown}`, issues);
 }
 
