@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
-import { SERVICE_DIR } from '../local/service-config.ts';
+import { callbackRoutes, SERVICE_DIR } from '../local/service-config.ts';
+import { loadFixtures } from '../testing/fixtures.ts';
 import { sampleEvents } from '../testing/sample-events.ts';
 
 // The example events in docs/consumers.md are what the handler really sends for the fixture and
@@ -36,5 +37,15 @@ describe('docs/senders/', () => {
     const page = readFileSync(join(SERVICE_DIR, 'docs', 'senders', `${source}.md`), 'utf8');
     expect(page).toMatch(/^## Registering the URL$/m);
     expect(page).toMatch(/^## What the code relies on$/m);
+  });
+});
+
+describe('events/<sender>/', () => {
+  it.each(SOURCE_NAMES.map((source) => [source]))('%s: every sample names, in its request line, a route of its sender', (source) => {
+    const paths = new Set(callbackRoutes().flatMap((route) => (route.source === source ? [route.path] : [])));
+    const field = join(source, 'field');
+    const samples = [...loadFixtures(source), ...(existsSync(join(SERVICE_DIR, 'events', field)) ? loadFixtures(field) : [])];
+    expect(samples.length).toBeGreaterThan(0);
+    for (const sample of samples) expect(paths, `${source}/${sample.name}: POST ${sample.path}`).toContain(sample.path);
   });
 });
