@@ -24,10 +24,12 @@ export interface DraftData {
 /**
  * What a route's pure normalizer makes of one valid callback: the event without what the pipeline
  * adds (`id`, `source`, `data.terminal`, `data.labels`, `data.raw`). A sender's normalizer returns
- * `EventDraft<DraftOf<ItsEventData>>`, so the compiler holds it to the event data schema consumers get.
+ * `SenderDraft<typeof itsDescriptor>` (`lib/sources/sender.ts`): its event data and one of its event
+ * types, so the compiler holds it to what the descriptor declares and consumers get.
  */
-export interface EventDraft<Data extends DraftData = DraftData> {
-  readonly type: string;
+export interface EventDraft<Data extends DraftData = DraftData, Type extends string = string> {
+  /** One of the sender's event types (its descriptor's routes list them). */
+  readonly type: Type;
   readonly subject: string;
   /** When the reported state was reached, if the payload says so (RFC 3339, UTC); else the receive time is used. */
   readonly time?: string | undefined;

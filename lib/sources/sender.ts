@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { BodyFormat } from '../decode/decode-body.ts';
 import { CloudEventSchema, EventDataSchema } from '../events/cloud-event.ts';
+import type { DraftData, DraftOf, EventDraft } from '../events/envelope.ts';
 
 /**
  * A sender's descriptor: everything the rest of the project derives from it (its name, routes,
@@ -78,6 +79,12 @@ export interface Sender<Name extends string = string, Routes extends RouteSpecs 
   /** The schema of its whole event, as consumers validate it. */
   readonly event: EventSchemaOf<Name, TypesOf<Routes>, Data>;
 }
+
+/** A sender's event `data`, as its normalizers build it and consumers read it (no index signature: every field declared). */
+export type SenderData<S extends Sender> = v.InferOutput<v.ObjectSchema<S['data']['entries'], undefined>>;
+
+/** What a sender's normalizer returns: one of its event types, and its event data but what the pipeline adds. */
+export type SenderDraft<S extends Sender> = EventDraft<DraftOf<SenderData<S>> & DraftData, TypesOf<S['routes']>>;
 
 /** `bk-job` → `BK_JOB`: the suffix of a sender's variables. */
 export function environmentSuffix(name: string): string {

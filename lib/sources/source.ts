@@ -4,7 +4,7 @@ import { type Decoders, decodeBody, type XmlDecoder } from '../decode/decode-bod
 import { bodyIssue, InvalidPayloadError, ISSUE_LIMITS, type PayloadIssue } from '../errors.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { type CallbackContext, type EventDraft, toCloudEvent } from '../events/envelope.ts';
-import { routeNameOf, type Sender } from './sender.ts';
+import { routeNameOf, type Sender, type SenderDraft } from './sender.ts';
 
 /** One kind of callback: validates a decoded body and normalizes it (pure: no I/O, no clock). */
 export interface Route<Draft extends EventDraft = EventDraft> {
@@ -21,21 +21,22 @@ export interface Callbacks {
 }
 
 /**
- * A sender's parsers (`callbacks` in its `callback.ts`): one route per route of its descriptor.
+ * A sender's parsers (`callbacks` in its `callback.ts`): one route per route of its descriptor, each
+ * making that sender's drafts (its event data, one of its event types), checked by the compiler.
  * `xml` is passed by a sender that takes XML (Tencent CI), so that the XML parser is bundled into
  * that function alone.
  */
 export function defineCallbacks<const S extends Sender>(
   sender: S,
-  spec: { readonly routes: { readonly [K in keyof S['routes']]: Route }; readonly xml?: XmlDecoder },
+  spec: { readonly routes: { readonly [K in keyof S['routes']]: Route<SenderDraft<S>> }; readonly xml?: XmlDecoder },
 ): Callbacks {
-  const routes: Readonly<Record<string, Route>> = spec.routes;
+  const routes = new Map<string, Route>(Object.entries<Route<SenderDraft<S>>>(spec.routes));
   return {
     sender,
     decoders: { formats: sender.formats, ...(spec.xml && { xml: spec.xml }) },
     route(path) {
       const name = routeNameOf(sender, path);
-      return name === undefined ? undefined : routes[name];
+      return name === undefined ? undefined : routes.get(name);
     },
   };
 }

@@ -1,8 +1,7 @@
 import * as v from 'valibot';
-import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import { mapStatus, type Status } from '../../events/status.ts';
+import type { SenderDraft } from '../sender.ts';
 import { defineCallbacks, defineRoute } from '../source.ts';
-import type { BkJobEventData } from './event.ts';
 import { bkJob } from './index.ts';
 
 /**
@@ -68,7 +67,7 @@ export type BkJobCallback = v.InferOutput<typeof BkJobCallbackSchema>;
  * The event of one bk-job callback: the job, its status and its steps in order. Pure: the same
  * callback always gives the same draft (the pipeline adds the receive time, labels and raw body).
  */
-export function normalize(callback: BkJobCallback): EventDraft<DraftOf<BkJobEventData>> {
+export function normalize(callback: BkJobCallback): SenderDraft<typeof bkJob> {
   const steps = callback.step_instances ?? callback.step_instance_list ?? [];
   return {
     type: 'bkjob.job.finished',

@@ -1,12 +1,13 @@
 import * as v from 'valibot';
-import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import { toUtcRfc3339 } from '../../events/time.ts';
-import type { CiNode, CiValue, TencentCiEventData } from './event.ts';
+import type { SenderDraft } from '../sender.ts';
+import type { CiNode, CiValue } from './event.ts';
+import type { tencentCi } from './index.ts';
 import { ciStatus, utc } from './status.ts';
 import { asList, asNode, asText, cosHeadersOf, Id, isNode, isText, parse, split, Text, withChild } from './tree.ts';
 
-/** What a CI normalizer returns: its data is the CI event data consumers get. */
-export type CiDraft = EventDraft<DraftOf<TencentCiEventData>>;
+/** What a CI normalizer returns: one of CI's event types, and the CI event data consumers get. */
+export type CiDraft = SenderDraft<typeof tencentCi>;
 
 /** The fields of a `JobsDetail` that the event relies on; the rest is carried as received. */
 const JobDetailSchema = v.object({

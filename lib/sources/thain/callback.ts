@@ -1,15 +1,14 @@
 import * as v from 'valibot';
-import type { DraftOf, EventDraft } from '../../events/envelope.ts';
 import { mapStatus, type Status } from '../../events/status.ts';
+import type { SenderDraft } from '../sender.ts';
 import { defineCallbacks, defineRoute, type Route } from '../source.ts';
-import type { ThainEventData } from './event.ts';
 import { thain } from './index.ts';
 
 /** A Thain callback kind, each registered on its own URL: flow status, job status, or a flow's scheduling change. */
 export type ThainKind = keyof typeof thain.routes;
 
 /** What a Thain normalizer returns. */
-type ThainDraft = EventDraft<DraftOf<ThainEventData>>;
+type ThainDraft = SenderDraft<typeof thain>;
 
 /**
  * Flow `callback_url` codes, Thain's `FlowLastRunStatus` (docs/senders/thain.md, Flow status). 1 NEVER and 6 PAUSE
@@ -159,7 +158,7 @@ export const normalizeFlow = normalizeStatus('flow', THAIN_FLOW_STATUS);
 /** The job status normalizer (`/job`). */
 export const normalizeJob = normalizeStatus('job', THAIN_JOB_STATUS);
 
-const ROUTES: Readonly<Record<ThainKind, Route>> = {
+const ROUTES: Readonly<Record<ThainKind, Route<ThainDraft>>> = {
   flow: defineRoute({ what: 'thain flow callback', schema: ThainStatusCallbackSchema, normalize: normalizeFlow }),
   job: defineRoute({ what: 'thain job callback', schema: ThainStatusCallbackSchema, normalize: normalizeJob }),
   modify: defineRoute({ what: 'thain modify callback', schema: ThainModifyCallbackSchema, normalize: normalizeModify }),
