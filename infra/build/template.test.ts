@@ -40,6 +40,7 @@ let template: Template;
 let raw: RawTemplate;
 /** The same service packaged with every optional parameter set. */
 let withParams: RawTemplate;
+let shorter: RawTemplate;
 let nagDefault: NagReport;
 let nagWithParams: NagReport;
 
@@ -61,6 +62,13 @@ beforeAll(async () => {
       kmsKeyArn: KMS_KEY,
       bkJobTokensSsmName: '/jobhooks/test/bk-job-tokens',
       thainTokensSsmName: '/jobhooks/test/thain-tokens',
+  });
+  // Shorter retentions, and no reserved concurrency.
+  shorter = await slsPackage(join(dir, 'shorter'), {
+    quarantineRetentionSeconds: '90000',
+    quarantineAgeAlarmSeconds: '86400',
+    spoolRetentionDays: '3',
+    reservedConcurrency: 'none',
   });
   template = Template.fromJSON(raw);
   [nagDefault, nagWithParams] = [await runCdkNag(raw, join(dir, 'default.json')), await runCdkNag(withParams, join(dir, 'params.json'))];
@@ -295,11 +303,7 @@ describe('sls package template', () => {
       { Id: 'quarantine', Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: 14 },
       { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
     ]);
-    const shorter = await slsPackage(join(dir, 'retention'), {
-      quarantineRetentionSeconds: '90000',
-      quarantineAgeAlarmSeconds: '86400',
-      spoolRetentionDays: '3',
-    });
+
     // CloudFormation takes a number given as text (a --param is text).
     expect(rules(shorter).map((rule) => rule.ExpirationInDays)).toEqual([14, '3', 2, undefined]);
   }, 120_000);
@@ -494,12 +498,17 @@ describe('sls package template: production settings', () => {
     });
   });
 
-  it.each(callbackFunctions.map((fn) => [fn.name] as const))('%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is empty', (name) => {
+  it.each(callbackFunctions.map((fn) => [fn.name] as const))('%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is none or empty', (name) => {
     const reserved = (t: RawTemplate) => t.Resources[logicalName(name)]?.Properties?.ReservedConcurrentExecutions;
+    const condition = (value: string) => ({
+      'Fn::Not': [{ 'Fn::Or': [{ 'Fn::Equals': [value, ''] }, { 'Fn::Equals': [value, 'none'] }] }],
+    });
     expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '10', { Ref: 'AWS::NoValue' }] });
-    expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['10', ''] }] });
+    expect(raw.Conditions.HasReservedConcurrency).toEqual(condition('10'));
     expect(reserved(withParams)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '20', { Ref: 'AWS::NoValue' }] });
-    expect(withParams.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['20', ''] }] });
+    expect(withParams.Conditions.HasReservedConcurrency).toEqual(condition('20'));
+    // `--param="reservedConcurrency="` is refused by the CLI: `none` is how a deploy says "no cap".
+    expect(shorter.Conditions.HasReservedConcurrency).toEqual(condition('none'));
   });
 
   it('outputs every callback URL, HTTP API and function URL, to copy after deploy', () => {

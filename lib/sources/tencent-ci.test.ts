@@ -92,7 +92,7 @@ const EXPECTED: Record<string, Expected> = {
   'ci-moderation-document-detail-json': moderation('sd4b5c6d7e8f9a11eeb0a1525400abaabb', '2024-04-27T01:45:00Z', 'succeeded', { object: 'docs/brochure.pdf', bucketId: 'docs-1250000000', region: 'ap-beijing', cosHeaders: [], verdict: 'sensitive' }),
   'ci-moderation-html-json': moderation('shc5d6e7f8a9b011eeb0a1525400abbbcc', '2026-11-22T10:00:00.000Z', 'succeeded', { bucketId: 'web-1250000000', region: 'ap-chongqing', url: 'https://www.example.com/news/1.html', cosHeaders: ['x-cos-meta-id'], verdict: 'normal' }),
   'ci-moderation-image-detail-json': moderation('si4d5e6f7a8b9c11eeb0a1525400ab6677', '2024-04-23T02:21:07Z', 'succeeded', { object: 'ugc/post-881.jpg', bucketId: 'ugc-1250000000', region: 'ap-guangzhou', cosHeaders: ['x-cos-meta-user', 'Content-Type'], verdict: 'sensitive' }),
-  'ci-moderation-image-simple-failed-json': moderation('si7a8b9c0d1e2f11eeb0a1525400abeeff', '2026-11-22T10:00:00.000Z', 'failed', { url: 'https://ugc-1250000000.cos.ap-guangzhou.myqcloud.com/ugc/broken.jpg', cosHeaders: [], verdict: 'normal' }),
+  'ci-moderation-image-simple-failed-json': moderation('si7a8b9c0d1e2f11eeb0a1525400abeeff', '2026-11-22T10:00:00.000Z', 'failed', { url: 'https://ugc-1250000000.cos.ap-guangzhou.myqcloud.com/ugc/broken.jpg', cosHeaders: [], verdict: 'unknown' }),
   'ci-moderation-live-auditing-json': moderation('av5e6f7a8b9c0d11eeb0a1525400abccdd', '2024-04-28T12:00:00Z', 'running', { url: 'rtmp://live.example.com/app/room-9', cosHeaders: [], verdict: 'sensitive' }),
   'ci-moderation-simple-test-json': moderation('test_trace_id', '2026-11-22T10:00:00.000Z', 'succeeded', { url: 'test_url', cosHeaders: ['x-cos-meta-xx'], verdict: 'normal' }),
   'ci-moderation-text-detail-json': moderation('st3a4b5c6d7e8f11eeb0a1525400ab99aa', '2024-04-26T04:30:45Z', 'succeeded', { object: 'comments/c-555.txt', bucketId: 'comments-1250000000', region: 'ap-beijing', cosHeaders: [], verdict: 'sensitive' }),
@@ -852,6 +852,19 @@ describe('tencent-ci content moderation', () => {
     });
     const failed = await eventOf('ci-moderation-image-simple-failed-json');
     expect(failed.data).toMatchObject({ status: 'failed', terminal: true, sourceStatus: '4002', message: 'image decode failed' });
+    // CI sent result 0 with its failure: never judged, so no verdict a consumer could approve on.
+    expect(failed.data).toMatchObject({ moderation: { verdict: 'unknown' } });
+    expect(failed.data).not.toHaveProperty('moderation.result');
+  });
+
+  it('gives a detailed moderation job that failed no verdict, whatever Result it carries', async () => {
+    const { status, events } = await post(
+      '{"EventName":"ReviewImage","JobsDetail":{"JobId":"si-failed","State":"Failed","Code":"InternalError","Message":"download failed","Result":0,"Label":"Normal"}}',
+      'application/json',
+    );
+    expect(status).toBe(200);
+    expect(events[0]?.data).toMatchObject({ status: 'failed', message: 'download failed', moderation: { verdict: 'unknown' } });
+    expect(events[0]?.data).not.toHaveProperty('moderation.result');
   });
 
   it('tells apart interim live results of one job (same JobId, State and time), and keeps a resend its id', async () => {
