@@ -531,6 +531,7 @@ describe('sls package template: production settings', () => {
       EventsQueueUrl: { Ref: 'EventsQueue' },
       EventsQueueArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       EventsDeadLetterQueueUrl: { Ref: 'EventsDeadLetterQueue' },
+      EventsDeadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
       QuarantineQueueUrl: { Ref: 'QuarantineQueue' },
       PayloadBucketName: { Ref: 'PayloadBucket' },
     };
@@ -762,6 +763,17 @@ describe('sls package template: hardening', () => {
     }
     expect(withParams.Conditions.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
   });
+});
+
+describe('sls package refuses malformed settings before anything is deployed', () => {
+  // The functions would refuse them at init, and every callback would then fail: the package fails
+  // first, naming what to change. One package at a time (see slsPackage).
+  it.each([
+    [{ thainTokens: 'short' }, /ThainLambdaFunction: TOKENS_THAIN item 1 is 5 characters long/],
+    [{ fifo: 'yes' }, /fifo is "yes": it must be true or false/],
+  ])('%o', async (params, message) => {
+    await expect(slsPackage(join(dir, 'refused'), params)).rejects.toThrow(message);
+  }, 60_000);
 });
 
 describe('cdk-nag (AwsSolutions and Serverless packs) on the packaged template', () => {
