@@ -330,7 +330,7 @@ export async function measureEndToEnd(
   options: { seconds: number; segments: number; warmupSeconds: number; connections: number; log?: (line: string) => void },
 ): Promise<E2eRoute[]> {
   const log = options.log ?? (() => undefined);
-  const [subjectPort, subjectSqsPort, floorPort] = [await freePort(), await freePort(), await freePort()];
+  const [subjectPort, subjectSqsPort, subjectS3Port, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const servers: Server[] = [];
   const segmentSeconds = options.seconds / options.segments;
@@ -339,7 +339,7 @@ export async function measureEndToEnd(
       'subject',
       npm,
       ['start'],
-      serverEnvironment({ PORT: String(subjectPort), SQS_PORT: String(subjectSqsPort) }),
+      serverEnvironment({ PORT: String(subjectPort), SQS_PORT: String(subjectSqsPort), S3_PORT: String(subjectS3Port) }),
     );
     servers.push(subject);
     const floor = await startServer(

@@ -38,7 +38,10 @@ class EsbuildBundles {
     };
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
-      'before:aws:package:finalize:saveServiceState': () => this.checkRetention(),
+      'before:aws:package:finalize:saveServiceState': async () => {
+        this.checkRetention();
+        await this.checkSettings();
+      },
       'before:deploy:function:packageFunction': () => this.bundleAll(options.function),
       'before:invoke:local:invoke': () => undefined,
     };
@@ -136,6 +139,45 @@ class EsbuildBundles {
     }
   }
 }
+
+/**
+ * Checks every function's settings as the template gives them (tokens, allowlists, token parameter
+ * names, bucket, log level) with the same strict rules the functions apply when they start, and the
+ * deploy parameters that pick a branch (`fifo`, `exampleConsumer`, `reservedConcurrency`): a typo
+ * stops the package instead of a deploy whose every callback then fails, or that silently takes the
+ * other branch.
+ */
+EsbuildBundles.prototype.checkSettings = async function checkSettings() {
+  const Failure = this.serverless.classes.Error;
+  // Node 24 runs the project's TypeScript directly (type stripping): one set of rules, not two.
+  const { ConfigError, checkPackagedSettings } = await import('../../lib/config/settings.ts');
+  const { SOURCE_NAMES } = await import('../../lib/sources/registry.ts');
+  const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    try {
+      checkPackagedSettings(resource.Properties?.Environment?.Variables ?? {}, SOURCE_NAMES);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new Failure(`${id}: ${error.message} (set by a deploy parameter; see docs/deploy.md)`);
+      throw error;
+    }
+  }
+  const conditions = template.Conditions ?? {};
+  const equalsOf = (name) => conditions[name]?.['Fn::Equals']?.[0];
+  for (const [parameter, condition] of [
+    ['fifo', 'FifoEvents'],
+    ['exampleConsumer', 'ExampleConsumerEnabled'],
+  ]) {
+    const value = equalsOf(condition);
+    if (value !== undefined && value !== 'true' && value !== 'false') {
+      throw new Failure(`${parameter} is "${value}": it must be true or false`);
+    }
+  }
+  const reserved = conditions.HasReservedConcurrency?.['Fn::Not']?.[0]?.['Fn::Or']?.[0]?.['Fn::Equals']?.[0];
+  if (reserved !== undefined && reserved !== '' && reserved !== 'none' && !/^[1-9][0-9]{0,5}$/.test(String(reserved))) {
+    throw new Failure(`reservedConcurrency is "${reserved}": it must be a whole number of executions, or none`);
+  }
+};
 
 module.exports = EsbuildBundles;
 module.exports.retentionDays = retentionDays;

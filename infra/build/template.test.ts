@@ -41,6 +41,7 @@ let template: Template;
 let raw: RawTemplate;
 /** The same service packaged with every optional parameter set. */
 let withParams: RawTemplate;
+let shorter: RawTemplate;
 let nagDefault: NagReport;
 let nagWithParams: NagReport;
 
@@ -62,6 +63,13 @@ beforeAll(async () => {
     kmsKeyArn: KMS_KEY,
     // Every callback function but one reads its tokens from SSM: one must stay without the grant.
     ...Object.fromEntries(withSsm.map((fn) => [`${fn.name}TokensSsmName`, ssmName(fn)])),
+  });
+  // Shorter retentions, and no reserved concurrency.
+  shorter = await slsPackage(join(dir, 'shorter'), {
+    quarantineRetentionSeconds: '90000',
+    quarantineAgeAlarmSeconds: '86400',
+    spoolRetentionDays: '3',
+    reservedConcurrency: 'none',
   });
   template = Template.fromJSON(raw);
   [nagDefault, nagWithParams] = [await runCdkNag(raw, join(dir, 'default.json')), await runCdkNag(withParams, join(dir, 'params.json'))];
@@ -331,11 +339,6 @@ describe('sls package template', () => {
       { Id: 'quarantine', Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: 14 },
       { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
     ]);
-    const shorter = await slsPackage(join(dir, 'retention'), {
-      quarantineRetentionSeconds: '90000',
-      quarantineAgeAlarmSeconds: '86400',
-      spoolRetentionDays: '3',
-    });
     // CloudFormation takes a number given as text (a --param is text).
     expect(rules(shorter)?.map((rule) => rule.ExpirationInDays)).toEqual([14, '3', 2, undefined]);
   }, 120_000);
@@ -531,13 +534,18 @@ describe('sls package template: production settings', () => {
   });
 
   it.each(callbackFunctions.map((fn) => [fn.name] as const))(
-    '%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is empty',
+    '%s: reserves (and caps) 10 concurrent executions, or reservedConcurrency; none when it is none or empty',
     (name) => {
       const reserved = (t: RawTemplate) => t.Resources[logicalName(name)]?.Properties?.ReservedConcurrentExecutions;
+      const condition = (value: string) => ({
+        'Fn::Not': [{ 'Fn::Or': [{ 'Fn::Equals': [value, ''] }, { 'Fn::Equals': [value, 'none'] }] }],
+      });
       expect(reserved(raw)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '10', { Ref: 'AWS::NoValue' }] });
-      expect(raw.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['10', ''] }] });
+      expect(raw.Conditions.HasReservedConcurrency).toEqual(condition('10'));
       expect(reserved(withParams)).toEqual({ 'Fn::If': ['HasReservedConcurrency', '20', { Ref: 'AWS::NoValue' }] });
-      expect(withParams.Conditions.HasReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['20', ''] }] });
+      expect(withParams.Conditions.HasReservedConcurrency).toEqual(condition('20'));
+      // `--param="reservedConcurrency="` is refused by the CLI: `none` is how a deploy says "no cap".
+      expect(shorter.Conditions.HasReservedConcurrency).toEqual(condition('none'));
     },
   );
 
@@ -563,6 +571,7 @@ describe('sls package template: production settings', () => {
       EventsQueueUrl: { Ref: 'EventsQueue' },
       EventsQueueArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       EventsDeadLetterQueueUrl: { Ref: 'EventsDeadLetterQueue' },
+      EventsDeadLetterQueueArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
       QuarantineQueueUrl: { Ref: 'QuarantineQueue' },
       PayloadBucketName: { Ref: 'PayloadBucket' },
     };
@@ -812,6 +821,21 @@ describe('sls package template: hardening', () => {
     }
     expect(withParams.Conditions.HasKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [KMS_KEY, ''] }] });
   });
+});
+
+describe('sls package refuses malformed settings before anything is deployed', () => {
+  // The functions would refuse them at init, and every callback would then fail: the package fails
+  // first, naming what to change. One package at a time (see slsPackage).
+  it.each([
+    [{ thainTokens: 'short' }, /ThainLambdaFunction: TOKENS_THAIN item 1 is 5 characters long/],
+    [{ fifo: 'yes' }, /fifo is "yes": it must be true or false/],
+  ])(
+    '%o',
+    async (params, message) => {
+      await expect(slsPackage(join(dir, 'refused'), params)).rejects.toThrow(message);
+    },
+    60_000,
+  );
 });
 
 describe('cdk-nag (AwsSolutions and Serverless packs) on the packaged template', () => {

@@ -95,6 +95,8 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     process.env.QUEUE_URL = options.queueUrl;
   } else {
     if (options.sqsPort) await assertPortFree(options.sqsPort, 'the embedded SQS port (SQS_PORT)');
+    // Both ports are checked before either server starts, so a failed start leaves nothing behind.
+    if (!options.payloadBucket && options.s3Port) await assertPortFree(options.s3Port, 'the embedded S3 port (S3_PORT)');
     sqs = await createSqsServer({
       port: options.sqsPort ?? 0,
       hostname: '127.0.0.1',
@@ -170,8 +172,9 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   try {
     for (const fn of served) handlers.set(fn.name, await importHandler(fn));
   } catch (error) {
-    // A handler that cannot initialise (a malformed setting) stops the run; nothing is left running.
-    if (sqs) await closeServer(sqs);
+    // A handler that cannot initialise (a malformed setting) stops the run; nothing is left running
+    // or on disk (the embedded S3 keeps its objects in a temporary folder).
+    await closeStores();
     throw error;
   }
   const match = createRouter(served);

@@ -73,6 +73,13 @@ process.stdout.write(
       ? `embedded S3 at ${run.s3Endpoint}; payload bucket: ${run.bucket} (large events, the spool, large quarantined bodies)`
       : `payload bucket: ${run.bucket}${process.env.AWS_ENDPOINT_URL_S3 ? ` at ${process.env.AWS_ENDPOINT_URL_S3}` : ''}`,
     `spool redrive every ${DEFAULT_REDRIVE_INTERVAL_MS / 1000} s`,
+    ...(run.sqsEndpoint || run.s3Endpoint
+      ? [
+          `a consumer (or npm run replay) reaches these with AWS_REGION=${process.env.AWS_REGION} AWS_ACCESS_KEY_ID=${process.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=…${
+            run.sqsEndpoint ? ` AWS_ENDPOINT_URL_SQS=${run.sqsEndpoint}` : ''
+          }${run.s3Endpoint ? ` AWS_ENDPOINT_URL_S3=${run.s3Endpoint}` : ''}`,
+        ]
+      : []),
     '',
   ].join('\n'),
 );

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SOURCE_NAMES } from '../sources/registry.ts';
-import { ConfigError, readAccessSettings, readLocalRunSettings, readQueueSettings } from './settings.ts';
+import {
+  ConfigError,
+  checkPackagedSettings,
+  readAccessSettings,
+  readLocalRunSettings,
+  readLogLevel,
+  readQueueSettings,
+} from './settings.ts';
 
 const TOKEN_A = 'a'.repeat(16);
 const TOKEN_B = '0123456789abcdef0123456789abcdef';
@@ -165,5 +172,31 @@ describe('npm start settings', () => {
         `PAYLOAD_BUCKET must be an S3 bucket name (3–63 of a-z 0-9 . -), got "${name}"`,
       );
     }
+  });
+});
+
+describe('settings in the packaged template', () => {
+  it('checks tokens, allowlists, bucket and log level of every source as the function will, and skips what CloudFormation fills in', () => {
+    const ok = {
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      TOKENS_THAIN: '{{resolve:ssm:/jobhooks/prod/thain-tokens}}',
+      ALLOW_CIDRS_THAIN: '10.0.0.0/8',
+      PAYLOAD_BUCKET: { Ref: 'PayloadBucket' },
+    };
+    expect(() => checkPackagedSettings(ok, SOURCE_NAMES)).not.toThrow();
+    expect(problem(() => checkPackagedSettings({ ...ok, ALLOW_CIDRS_THAIN: '10.0.0.0/' }, SOURCE_NAMES))).toMatch(
+      /^ALLOW_CIDRS_THAIN item 1/,
+    );
+    expect(problem(() => checkPackagedSettings({ TOKENS_BK_JOB: 'a+b-0123456789abcdef' }, SOURCE_NAMES))).toMatch(/^TOKENS_BK_JOB item 1/);
+    expect(problem(() => checkPackagedSettings({ TOKENS_BK_JOB_SSM_NAME: 'no-slash' }, SOURCE_NAMES))).toMatch(/^TOKENS_BK_JOB_SSM_NAME/);
+    expect(problem(() => checkPackagedSettings({ LOG_LEVEL: 'SILENT' }, SOURCE_NAMES))).toBe(
+      'LOG_LEVEL must be info or silent, got "SILENT"',
+    );
+  });
+
+  it('reads LOG_LEVEL strictly where the functions and npm start read it', () => {
+    expect(readLogLevel({})).toBe('info');
+    expect(readLogLevel({ LOG_LEVEL: 'silent' })).toBe('silent');
+    expect(problem(() => readLogLevel({ LOG_LEVEL: 'debug' }))).toBe('LOG_LEVEL must be info or silent, got "debug"');
   });
 });

@@ -185,6 +185,35 @@ export function readAccessSettings(source: string, env: Environment): AccessSett
 }
 
 /**
+ * Checks the settings a function will read at init, as the packaged template gives them, so that a
+ * malformed token list, allowlist or parameter name stops `sls package`/`sls deploy` instead of every
+ * callback then failing at init. Values CloudFormation fills in at deploy time (`{{resolve:…}}`, or
+ * not text) cannot be checked here and are skipped; the function checks them when it starts.
+ * @param environment a function's `Environment.Variables` in the template
+ * @throws ConfigError for the first malformed setting
+ */
+export function checkPackagedSettings(environment: Readonly<Record<string, unknown>>, sources: readonly string[]): void {
+  const known: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (typeof value === 'string' && !value.includes('{{resolve:')) known[name] = value;
+  }
+  readVariable(known, 'PAYLOAD_BUCKET', BucketNameSchema);
+  readVariable(known, 'LOG_LEVEL', LogLevelSchema);
+  for (const source of sources) readAccessSettings(source, known);
+}
+
+/** `LOG_LEVEL`: `silent` turns the request log off; `info` (or unset) keeps it. */
+const LogLevelSchema = v.picklist(['info', 'silent'], (issue) => `must be info or silent, got "${String(issue.input)}"`);
+
+/**
+ * Reads `LOG_LEVEL` strictly: a misspelt `SILENT` must not quietly leave the log on.
+ * @throws ConfigError for any other value
+ */
+export function readLogLevel(env: Environment): 'info' | 'silent' {
+  return readVariable(env, 'LOG_LEVEL', LogLevelSchema) ?? 'info';
+}
+
+/**
  * Reads the tokens held in an SSM parameter's value with the same rules as `TOKENS_<SOURCE>`.
  * @throws ConfigError naming the variable that names the parameter
  */
@@ -226,6 +255,7 @@ export function readQueueSettings(env: Environment): QueueSettings {
   if (queueUrl === undefined) throw new ConfigError('QUEUE_URL is not set: it names the events queue');
   const quarantineQueueUrl = readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
   const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
+  readLogLevel(env);
   return {
     queueUrl,
     ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }),
@@ -260,6 +290,7 @@ export function readLocalRunSettings(
   const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
   readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
   const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
+  readLogLevel(env);
   for (const source of sources) readAccessSettings(source, env);
   return {
     port,

@@ -112,7 +112,7 @@ export async function readSecureStringParameter(name: string, options: ReadParam
         signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
       });
     } catch (error) {
-      lastProblem = error instanceof Error ? error.name : 'network error';
+      lastProblem = networkProblem(error, endpoint.host);
       continue;
     }
     const answer: unknown = await response.json().catch(() => undefined);
@@ -133,4 +133,19 @@ export async function readSecureStringParameter(name: string, options: ReadParam
     if (response.status < 500 && !/Throttl/.test(code)) break;
   }
   throw new ParameterReadError(`SSM parameter ${name} could not be read: ${lastProblem}`);
+}
+
+/**
+ * What went wrong on the way to SSM, in words a person can act on: fetch only says `TypeError: fetch
+ * failed`, its cause has the system error (`ENOTFOUND`, `ECONNREFUSED`, ...) and a timeout is an
+ * `AbortError`/`TimeoutError`.
+ */
+function networkProblem(error: unknown, host: string): string {
+  if (!(error instanceof Error)) return 'network error';
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer from ${host} within ${ATTEMPT_TIMEOUT_MS} ms`;
+  const cause = error.cause;
+  const code = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${host} could not be resolved (${code}): check AWS_REGION and the network`;
+  if (code) return `${host} could not be reached (${code})`;
+  return `${host} could not be reached (${cause instanceof Error ? cause.message : error.message})`;
 }

@@ -164,6 +164,18 @@ describe('initCallbackHandler', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('says what to check when SSM cannot be reached at all (a name that does not resolve, a closed port)', async () => {
+    lambdaEnvironment({ TOKENS_THAIN_SSM_NAME: '/t', AWS_ENDPOINT_URL_SSM: 'http://ssm.invalid' });
+    expect(await initFailure()).toBe(
+      'TOKENS_THAIN_SSM_NAME: SSM parameter /t could not be read: ssm.invalid could not be resolved (ENOTFOUND): check AWS_REGION and the network',
+    );
+    // Port 2: nothing listens there (and fetch does not refuse it as a "bad port", as it does 1).
+    lambdaEnvironment({ TOKENS_THAIN_SSM_NAME: '/t', AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:2' });
+    expect(await initFailure()).toBe(
+      'TOKENS_THAIN_SSM_NAME: SSM parameter /t could not be read: 127.0.0.1:2 could not be reached (ECONNREFUSED)',
+    );
+  });
+
   it('fails the init when the parameter is not a SecureString, or holds a malformed token list, never quoting it', async () => {
     lambdaEnvironment({ TOKENS_THAIN_SSM_NAME: '/p' });
     parameters['/p'] = { Type: 'String', Value: TOKEN };

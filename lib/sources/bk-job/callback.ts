@@ -32,8 +32,11 @@ export const BK_JOB_STATUS: Readonly<Record<number, Status>> = {
  * (the JSON decoder keeps those as text). Always read as the decimal string, never rounded.
  */
 const IdSchema = v.union(
-  [v.pipe(v.number(), v.safeInteger(), v.transform(String)), v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id'))],
-  'expected an integer id',
+  [
+    v.pipe(v.number(), v.safeInteger(), v.transform(String)),
+    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id of 1 to 20 decimal digits')),
+  ],
+  'expected an integer id of 1 to 20 decimal digits',
 );
 
 /** A status code: an integer (a form body carries it as digits). Unknown values are kept. */

@@ -229,7 +229,7 @@ const EXPECTED: Record<string, Expected> = {
   'ci-moderation-image-simple-failed-json': moderation('si7a8b9c0d1e2f11eeb0a1525400abeeff', '2026-11-22T10:00:00.000Z', 'failed', {
     url: 'https://ugc-1250000000.cos.ap-guangzhou.myqcloud.com/ugc/broken.jpg',
     cosHeaders: [],
-    verdict: 'normal',
+    verdict: 'unknown',
   }),
   'ci-moderation-live-auditing-json': moderation('av5e6f7a8b9c0d11eeb0a1525400abccdd', '2024-04-28T12:00:00Z', 'running', {
     url: 'rtmp://live.example.com/app/room-9',
@@ -1206,6 +1206,19 @@ describe('tencent-ci content moderation', () => {
     });
     const failed = await eventOf('ci-moderation-image-simple-failed-json');
     expect(failed.data).toMatchObject({ status: 'failed', terminal: true, sourceStatus: '4002', message: 'image decode failed' });
+    // CI sent result 0 with its failure: never judged, so no verdict a consumer could approve on.
+    expect(failed.data).toMatchObject({ moderation: { verdict: 'unknown' } });
+    expect(failed.data).not.toHaveProperty('moderation.result');
+  });
+
+  it('gives a detailed moderation job that failed no verdict, whatever Result it carries', async () => {
+    const { status, events } = await post(
+      '{"EventName":"ReviewImage","JobsDetail":{"JobId":"si-failed","State":"Failed","Code":"InternalError","Message":"download failed","Result":0,"Label":"Normal"}}',
+      'application/json',
+    );
+    expect(status).toBe(200);
+    expect(events[0]?.data).toMatchObject({ status: 'failed', message: 'download failed', moderation: { verdict: 'unknown' } });
+    expect(events[0]?.data).not.toHaveProperty('moderation.result');
   });
 
   it('tells apart interim live results of one job (same JobId, State and time), and keeps a resend its id', async () => {

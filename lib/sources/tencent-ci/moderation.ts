@@ -139,7 +139,8 @@ function detailFields(job: v.InferOutput<typeof ModerationJobSchema>, node: CiNo
   const labelsNode = asNode(top.rest?.Labels);
   const labels = categoriesOf(labelsNode, DETAIL_NAMES);
   const detail = labelsNode ? withChild(top.rest, 'Labels', labels.rest) : top.rest;
-  const result = job.Result ?? job.Suggestion;
+  // A job that failed was never judged: whatever Result it carries is no verdict.
+  const result = ciStatus(job.State) === 'failed' ? undefined : (job.Result ?? job.Suggestion);
   return {
     jobId: job.JobId,
     code: job.Code,
@@ -244,8 +245,9 @@ export function moderationSimpleDraft(tree: CiNode): CiDraft {
       dataId: data.data_id,
       cosHeaders: cosHeadersOf(picked.cos_headers),
       moderation: {
-        result: numberOf(data.result),
-        verdict: verdictOf(data.result),
+        // A non-zero code is a moderation that failed (CI could not read the image, say): no verdict,
+        // whatever `result` it carries, so that nothing is approved that was never checked.
+        ...(callback.code === '0' ? { result: numberOf(data.result), verdict: verdictOf(data.result) } : { verdict: 'unknown' }),
         forbidState: numberOf(data.forbidden_status),
         categories,
       },

@@ -64,10 +64,10 @@ function expected(what: string): (issue: v.BaseIssue<unknown>) => string {
  */
 const ThainIdSchema = v.union(
   [
-    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id (decimal digits)')),
+    v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'expected an integer id of 1 to 20 decimal digits')),
     v.pipe(v.number(), v.safeInteger(), v.transform(String)),
   ],
-  expected('an integer id'),
+  expected('an integer id of 1 to 20 decimal digits'),
 );
 
 /** A status code: decimal digits in a form body (a number in JSON). Any integer is taken; unknown ones map to `unknown`. */
