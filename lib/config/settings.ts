@@ -26,6 +26,11 @@ export const MAX_TOKEN_CHARS = 256;
  */
 const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 
+/** Whether a text could be a token: {@link MIN_TOKEN_CHARS} to {@link MAX_TOKEN_CHARS} of the token characters. */
+export function isTokenShaped(text: string): boolean {
+  return text.length >= MIN_TOKEN_CHARS && text.length <= MAX_TOKEN_CHARS && TOKEN_CHARS.test(text);
+}
+
 /** The variables one source reads (its tokens, where else its tokens may be, its allowlist). */
 function accessVariables(source: string): {
   readonly tokens: string;
