@@ -14,7 +14,7 @@ import { redactText } from './redact.ts';
  */
 export function isTokenKey(key: string): boolean {
   const bare = key
-    .replace(/[\s\u0000-\u001f\u007f\u200b-\u200d\ufeff]+/g, '')
+    .replace(/[\s\p{Cc}\p{Cf}]+/gu, '')
     .replace(/^(?:amp;)+/i, '')
     .toLowerCase();
   return bare === 'token';
