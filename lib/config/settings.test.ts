@@ -293,6 +293,19 @@ describe('settings in the packaged template', () => {
     );
   });
 
+  it('refuses a wildcard, or a value CloudFormation would fill in, as a tokens parameter name: it is the IAM resource', () => {
+    for (const name of ['/jobhooks/*', '/jobhooks/prod/*-tokens', '*', '/jobhooks/?', `/jobhooks/\${AWS::Region}`]) {
+      expect(problem(() => checkPackagedSettings({ TOKENS_THAIN_SSM_NAME: name }, SOURCE_NAMES))).toBe(
+        `TOKENS_THAIN_SSM_NAME must be an SSM parameter name starting with "/" (like /jobhooks/prod/thain-tokens), got ${JSON.stringify(name)}`,
+      );
+    }
+    for (const value of ['{{resolve:ssm:/jobhooks/name}}', { Ref: 'SomeParameter' }]) {
+      expect(problem(() => checkPackagedSettings({ TOKENS_THAIN_SSM_NAME: value }, SOURCE_NAMES))).toBe(
+        'TOKENS_THAIN_SSM_NAME must be written out, not filled in by CloudFormation: it names the one SSM parameter the function may read',
+      );
+    }
+  });
+
   it('reads LOG_LEVEL strictly where the functions and npm start read it', () => {
     expect(readLogLevel({})).toBe('info');
     expect(readLogLevel({ LOG_LEVEL: 'silent' })).toBe('silent');

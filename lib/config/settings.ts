@@ -319,7 +319,9 @@ export function readAccessSettings(source: string, env: Environment): AccessSett
  * Checks the settings a function will read at init, as the packaged template gives them, so that a
  * malformed token list, allowlist or parameter name stops `sls package`/`sls deploy` instead of every
  * callback then failing at init. Values CloudFormation fills in at deploy time (`{{resolve:…}}`, or
- * not text) cannot be checked here and are skipped; the function checks them when it starts.
+ * not text) cannot be checked here and are skipped; the function checks them when it starts. A
+ * tokens parameter's name (`TOKENS_<SOURCE>_SSM_NAME`) may not be filled in: it is also the resource
+ * of the function's `ssm:GetParameter` permission, so a `*` in it must be refused here.
  * @param environment a function's `Environment.Variables` in the template
  * @throws ConfigError for the first malformed setting
  */
@@ -327,7 +329,15 @@ export function checkPackagedSettings(environment: Readonly<Record<string, unkno
   checkSettingNames(environment, sources);
   const known: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) {
-    if (typeof value === 'string' && !value.includes('{{resolve:')) known[name] = value;
+    const literal = typeof value === 'string' && !value.includes('{{resolve:');
+    // A tokens parameter's name is also the one resource of the function's ssm:GetParameter
+    // permission: it is checked here or nowhere, so that no wildcard can reach the policy.
+    if (!literal && name.endsWith('_SSM_NAME')) {
+      throw new ConfigError(
+        `${name} must be written out, not filled in by CloudFormation: it names the one SSM parameter the function may read`,
+      );
+    }
+    if (literal) known[name] = value;
   }
   readVariable(known, 'PAYLOAD_BUCKET', BucketNameSchema);
   readVariable(known, 'LOG_LEVEL', LogLevelSchema);

@@ -52,7 +52,7 @@ describe('readBody', () => {
     // What is over is not measured (npm start hands over at most one byte more): the message says
     // "more than" the limit, never a size the sender did not send.
     expect(() => readBody(createHttpEvent({ body: `${at}a` }))).toThrow(
-      'body is more than 6291456 bytes as handed to the function, what Lambda takes in one invocation',
+      'body is more than 6291456 bytes as handed to the function, the limit of what Lambda takes in one invocation',
     );
   });
 

@@ -76,7 +76,7 @@ export function readBody(event: APIGatewayProxyEventV2): Buffer {
     // own size says nothing about what the sender sent.
     throw new PayloadTooLargeError(
       `body is more than ${MAX_BODY_BYTES} bytes as handed to the function${event.isBase64Encoded ? ' (base64-encoded)' : ''}, ` +
-        'what Lambda takes in one invocation',
+        'the limit of what Lambda takes in one invocation',
     );
   }
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
