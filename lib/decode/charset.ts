@@ -80,6 +80,16 @@ export function bodyEncoding(bytes: Uint8Array, contentType: string): string {
   return (declared && decoderFor(declared.label)?.encoding) ?? UTF8;
 }
 
+/** Whether the bytes are valid text in an encoding (a WHATWG label or name). */
+export function isValidIn(bytes: Uint8Array, encoding: string): boolean {
+  try {
+    decoderFor(encoding)?.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The bytes as UTF-8 text, or undefined when they are not UTF-8. */
 function utf8Text(bytes: Uint8Array): string | undefined {
   try {

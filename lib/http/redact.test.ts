@@ -156,6 +156,18 @@ describe('redactSecrets: in the body’s own character encoding', () => {
     expect(redactSecrets(leadBefore, [TOKEN]).bytes.equals(Buffer.concat([Buffer.from([0x81]), bytes(REDACTED)]))).toBe(true);
   });
 
+  it('a body that is not valid in the encoding it declares is also read as bytes: it will be refused and kept as it is', () => {
+    // 0xFF is no GBK lead byte; 0x81 0x45 would take the token's first letter.
+    const invalid = Buffer.concat([Buffer.from([0xff, 0x81]), bytes(TOKEN)]);
+    expect(() => new TextDecoder('gbk', { fatal: true }).decode(invalid)).toThrow();
+    expect(
+      redactSecrets(invalid, [TOKEN], 'text/plain; charset=GBK').bytes.equals(Buffer.concat([invalid.subarray(0, 2), bytes(REDACTED)])),
+    ).toBe(true);
+    // A lone surrogate makes UTF-16 invalid; the ASCII token in it is found as bytes.
+    const lone = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0xd8]), bytes(` ${TOKEN}`)]);
+    expect(redactSecrets(lone, [TOKEN]).bytes.includes(bytes(REDACTED))).toBe(true);
+  });
+
   it('GB18030 four-byte characters, Big5 and Shift_JIS second bytes in the ASCII range', () => {
     // 0x81 0x30 0x81 0x30 is U+0080 in GB18030: four bytes, two of them ASCII digits.
     const four = Buffer.concat([Buffer.from([0x81, 0x30, 0x81, 0x30]), bytes(TOKEN)]);
