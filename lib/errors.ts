@@ -24,6 +24,7 @@ export type BodyProblem =
   | 'empty'
   | 'format-not-taken'
   | 'encoding'
+  | 'compressed'
   | 'json-syntax'
   | 'form-syntax'
   | 'form-escape'

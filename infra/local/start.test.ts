@@ -35,6 +35,8 @@ describe('npm start with a malformed setting', () => {
     ['ALLOW_CIDRS_THAIN', '10.0.0.0/8/32', 'item 1 ("10.0.0.0/8/32") has more than one "/"'],
     ['TOKENS_THAIN', 'abc+defghijklmnopq', 'item 1 has a character other than'],
     ['PORT', 'abc', 'must be an integer 0–65535, got "abc"'],
+    ['TOKEN_BK_JOB', 'abcdefghijklmnopqrs', 'is not a setting: did you mean TOKENS_BK_JOB?'],
+    ['tokens_thain', 'abcdefghijklmnopqrs', 'is not a setting: did you mean TOKENS_THAIN?'],
   ])(
     '%s=%s stops it with exit code 1 and one line naming the variable',
     async (variable, value, problem) => {
@@ -44,7 +46,7 @@ describe('npm start with a malformed setting', () => {
       const lines = outcome.stderr.split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`npm start: ${variable} ${problem}`);
-      if (variable.startsWith('TOKENS_')) expect(outcome.stderr).not.toContain(value);
+      if (/^tokens?_/i.test(variable)) expect(outcome.stderr).not.toContain(value);
     },
     40_000,
   );

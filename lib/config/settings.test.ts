@@ -3,6 +3,7 @@ import { SOURCE_NAMES } from '../sources/registry.ts';
 import {
   ConfigError,
   checkPackagedSettings,
+  checkSettingNames,
   readAccessSettings,
   readLocalRunSettings,
   readLogLevel,
@@ -113,14 +114,28 @@ describe('queues', () => {
     'https://sqs.eu-west-1.amazonaws.com/q',
     'https://sqs.eu-west-1.amazonaws.com/12345/q',
     'https://sqs.eu-west-1.amazonaws.com/123456789012/q/extra',
-    'https://sqs.eu-west-1.amazonaws.com/123456789012/q?x=1',
-    'https://user:pw@sqs.eu-west-1.amazonaws.com/123456789012/q',
     'https://sqs.eu-west-1.amazonaws.com/123456789012/bad.name',
     'arn:aws:sqs:eu-west-1:123456789012:q',
   ])('refuses QUEUE_URL=%s', (url) => {
     expect(problem(() => readQueueSettings({ QUEUE_URL: url }))).toBe(
       `QUEUE_URL must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${url}"`,
     );
+  });
+
+  it.each([
+    ['https://user:s3cr3tpass@sqs.eu-west-1.amazonaws.com/123456789012/q', 'https://***@sqs.eu-west-1.amazonaws.com/123456789012/q'],
+    ['http://:s3cr3tpass@127.0.0.1:9324/000000000000/q', 'http://***@127.0.0.1:9324/000000000000/q'],
+    ['user:s3cr3tpass@sqs.eu-west-1.amazonaws.com/123456789012/q', '***@sqs.eu-west-1.amazonaws.com/123456789012/q'],
+    [
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/q?X-Amz-Security-Token=s3cr3tpass',
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/q?…',
+    ],
+  ])('refuses QUEUE_URL=%s without repeating its password or query', (url, shown) => {
+    const message = problem(() => readQueueSettings({ QUEUE_URL: url }));
+    expect(message).toBe(
+      `QUEUE_URL must be an SQS queue URL like https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>, got "${shown}"`,
+    );
+    expect(message).not.toContain('s3cr3tpass');
   });
 
   it('needs QUEUE_URL, and checks QUARANTINE_QUEUE_URL when set', () => {
@@ -175,6 +190,90 @@ describe('npm start settings', () => {
   });
 });
 
+describe('every error is one line', () => {
+  it.each([
+    ['PORT', '30\n00'],
+    ['ALLOW_CIDRS_THAIN', '10.0.0.0/8\n192.168.0.0/16'],
+    ['QUEUE_URL', 'https://sqs.x.amazonaws.com/123456789012/q\r\nX'],
+    ['PAYLOAD_BUCKET', 'a\u2028b'],
+    ['LOG_LEVEL', 'silent\n'],
+    ['TOKENS_THAIN_SSM_NAME', '/a\n/b'],
+  ])('quotes a %s value with a newline or other control character as its escape', (variable, value) => {
+    const message = problem(() => readLocalRunSettings({ [variable]: value }, SOURCE_NAMES, { port: 1, sqsPort: 2, s3Port: 3 }));
+    expect(message).toMatch(new RegExp(`^${variable} `));
+    expect(message).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+    expect(message).toContain(JSON.stringify(value).slice(1, -1).replace('\u2028', '\\u2028'));
+  });
+
+  it('does so for a message built elsewhere too', () => {
+    expect(new ConfigError('a\nb\tc\u0000').message).toBe('a\\nb\\tc\\u0000');
+  });
+});
+
+describe('names that look like a setting but are none', () => {
+  it.each([
+    ['TOKEN_BK_JOB', 'TOKENS_BK_JOB'],
+    ['TOKENS_BKJOB', 'TOKENS_BK_JOB'],
+    ['TOKENS_TENCENTCI', 'TOKENS_TENCENT_CI'],
+    ['tokens_thain', 'TOKENS_THAIN'],
+    ['Tokens-Thain', 'TOKENS_THAIN'],
+    ['THAIN_TOKENS', 'TOKENS_THAIN'],
+    ['TOKEN_THAIN_SSM', 'TOKENS_THAIN_SSM_NAME'],
+    ['TOKENS_THAIN_SSM_NAM', 'TOKENS_THAIN_SSM_NAME'],
+    ['ALLOW_CIDR_THAIN', 'ALLOW_CIDRS_THAIN'],
+    ['ALLOWED_IPS_BK_JOB', 'ALLOW_CIDRS_BK_JOB'],
+    ['allow_cidrs_tencent_ci', 'ALLOW_CIDRS_TENCENT_CI'],
+    ['QUEUE_ULR', 'QUEUE_URL'],
+    ['QUARANTINE_QUEUE_URLS', 'QUARANTINE_QUEUE_URL'],
+    ['PAYLOAD_BUKET', 'PAYLOAD_BUCKET'],
+    ['LOGLEVEL', 'LOG_LEVEL'],
+    ['S3PORT', 'S3_PORT'],
+  ])('refuses %s, naming %s', (name, meant) => {
+    const message = `${name} is not a setting: did you mean ${meant}?`;
+    expect(problem(() => checkSettingNames({ [name]: 'abcdefghijklmnopqrs' }, SOURCE_NAMES))).toBe(message);
+    expect(problem(() => readLocalRunSettings({ [name]: 'x' }, SOURCE_NAMES, { port: 1, sqsPort: 2, s3Port: 3 }))).toBe(message);
+    expect(problem(() => checkPackagedSettings({ [name]: 'x' }, SOURCE_NAMES))).toBe(message);
+  });
+
+  it('names the senders when the name names none of them', () => {
+    expect(problem(() => checkSettingNames({ TOKENS_UNKNOWNSENDER: 'x' }, SOURCE_NAMES))).toBe(
+      'TOKENS_UNKNOWNSENDER is not a setting: did you mean TOKENS_TENCENT_CI? (the senders are bk-job, tencent-ci, thain)',
+    );
+    expect(problem(() => checkSettingNames({ TOKEN: 'x' }, SOURCE_NAMES))).toMatch(
+      /^TOKEN is not a setting: did you mean TOKENS_.*\(the senders are/,
+    );
+  });
+
+  it('derives the known names from the registry, and leaves every other variable alone', () => {
+    for (const source of SOURCE_NAMES) {
+      const suffix = source.toUpperCase().replaceAll('-', '_');
+      for (const name of [`TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`, `ALLOW_CIDRS_${suffix}`]) {
+        expect(() => checkSettingNames({ [name]: 'x' }, SOURCE_NAMES), name).not.toThrow();
+      }
+    }
+    const others = [
+      'PATH',
+      'HOME',
+      'AWS_REGION',
+      'AWS_LAMBDA_FUNCTION_NAME',
+      '_HANDLER',
+      'NPM_TOKEN',
+      'GITHUB_TOKEN',
+      'NODE_AUTH_TOKEN',
+      'TOKENIZERS_PARALLELISM',
+      'ALLOWED_HOSTS',
+      'HOST',
+      'PORTS',
+      'npm_config_loglevel',
+      'npm_lifecycle_event',
+      'METRICS_NAMESPACE',
+      'QUEUE_URL',
+    ];
+    expect(() => checkSettingNames(Object.fromEntries(others.map((name) => [name, 'x'])), SOURCE_NAMES)).not.toThrow();
+    expect(() => checkSettingNames(process.env, SOURCE_NAMES)).not.toThrow();
+  });
+});
+
 describe('settings in the packaged template', () => {
   it('checks tokens, allowlists, bucket and log level of every source as the function will, and skips what CloudFormation fills in', () => {
     const ok = {
@@ -192,6 +291,19 @@ describe('settings in the packaged template', () => {
     expect(problem(() => checkPackagedSettings({ LOG_LEVEL: 'SILENT' }, SOURCE_NAMES))).toBe(
       'LOG_LEVEL must be info or silent, got "SILENT"',
     );
+  });
+
+  it('refuses a wildcard, or a value CloudFormation would fill in, as a tokens parameter name: it is the IAM resource', () => {
+    for (const name of ['/jobhooks/*', '/jobhooks/prod/*-tokens', '*', '/jobhooks/?', `/jobhooks/\${AWS::Region}`]) {
+      expect(problem(() => checkPackagedSettings({ TOKENS_THAIN_SSM_NAME: name }, SOURCE_NAMES))).toBe(
+        `TOKENS_THAIN_SSM_NAME must be an SSM parameter name starting with "/" (like /jobhooks/prod/thain-tokens), got ${JSON.stringify(name)}`,
+      );
+    }
+    for (const value of ['{{resolve:ssm:/jobhooks/name}}', { Ref: 'SomeParameter' }]) {
+      expect(problem(() => checkPackagedSettings({ TOKENS_THAIN_SSM_NAME: value }, SOURCE_NAMES))).toBe(
+        'TOKENS_THAIN_SSM_NAME must be written out, not filled in by CloudFormation: it names the one SSM parameter the function may read',
+      );
+    }
   });
 
   it('reads LOG_LEVEL strictly where the functions and npm start read it', () => {

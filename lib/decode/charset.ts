@@ -70,6 +70,26 @@ function declaredEncoding(bytes: Uint8Array, contentType: string): Declared {
   return undefined;
 }
 
+/**
+ * The encoding a body is read in, by the rules above: the WHATWG name of the declared encoding
+ * (`utf-16le`, `gbk`, `windows-1252`, ...), or `utf-8` when none is declared or the label names none
+ * (such a body is refused when decoded; its bytes are still best read as ASCII-compatible).
+ */
+export function bodyEncoding(bytes: Uint8Array, contentType: string): string {
+  const declared = declaredEncoding(bytes, contentType);
+  return (declared && decoderFor(declared.label)?.encoding) ?? UTF8;
+}
+
+/** Whether the bytes are valid text in an encoding (a WHATWG label or name). */
+export function isValidIn(bytes: Uint8Array, encoding: string): boolean {
+  try {
+    decoderFor(encoding)?.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The bytes as UTF-8 text, or undefined when they are not UTF-8. */
 function utf8Text(bytes: Uint8Array): string | undefined {
   try {
@@ -119,6 +139,12 @@ export function decodeBodyText(bytes: Uint8Array, contentType: string, raw?: Raw
   try {
     return decoder.decode(bytes);
   } catch (error) {
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      throw new MalformedBodyError('body is gzip-compressed (it starts with the gzip signature 1F 8B); send it uncompressed', {
+        cause: error,
+        problem: 'compressed',
+      });
+    }
     const what = declared
       ? `valid ${decoder.encoding} text, the encoding declared in ${declared.where}`
       : 'valid UTF-8 and declares no other encoding (Content-Type charset, or an XML encoding declaration)';

@@ -37,6 +37,15 @@ describe('decodeJson', () => {
     expect(() => decodeJson(text)).toThrow(/^body is not valid JSON: /);
   });
 
+  it.each([
+    ['two top-level values', '{"job_instance_id":1,"status":3}{"job_instance_id":2}', 'Unexpected non-whitespace character after JSON', 33],
+    ['a value cut short', '{"a":1', "Expected ',' or '}' after property value", 7],
+    ['a bad escape', '{"a":"\\q"}', 'Bad escaped character', 8],
+    ['an unterminated string', '"abc', 'Unterminated string', 5],
+  ])('says where the problem is once, in line and column (%s)', (_case, text, problem, column) => {
+    expect(() => decodeJson(text)).toThrow(`body is not valid JSON: ${problem} (line 1, column ${column})`);
+  });
+
   it('names the problem without quoting the body back', () => {
     expect(() => decodeJson('{"secret-ish":"value",]')).toThrow(/^body is not valid JSON: [^"]*$/);
   });

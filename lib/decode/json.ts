@@ -38,7 +38,10 @@ function malformed(text: string, error: unknown): MalformedBodyError {
   // character: the answer names the problem and where it is, the log only where.
   const reason = (error instanceof Error ? error.message : String(error))
     .replace(/,\s*(\.\.\.)?".*"(\.\.\.)?\s+is not valid JSON$/s, '')
-    .replace(/ in JSON at position \d+( \(line \d+ column \d+\))?$/, '');
+    // V8 ends most messages with where it stopped ("… in JSON at position 6 (line 1 column 7)", "…
+    // after JSON at position 32 …"): the position is said once, below, in the body's own terms.
+    .replace(/\s+at position \d+( \(line \d+ column \d+\))?$/, '')
+    .replace(/ in JSON$/, '');
   const index = jsonErrorIndex(text);
   const at = positionOf(text, index < 0 ? text.length : index);
   return new MalformedBodyError(`body is not valid JSON: ${reason} (${describePosition(at)})`, {

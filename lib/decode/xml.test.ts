@@ -56,6 +56,15 @@ describe('decodeXml: shapes', () => {
     expect(decodeXml('<R><A> a  b </A></R>')).toEqual({ R: { A: ' a  b ' } });
   });
 
+  it('decodes character references with any number of leading zeros, as XML allows', () => {
+    expect(decodeXml('<R><A>&#000000099;&#x0000000041;&#0065;&#x00042;</A></R>')).toEqual({ R: { A: 'cAAB' } });
+    // `&#X42;` (upper-case X) is not XML (only HTML takes it).
+    expect(() => decodeXml('<R><A>&#X42;</A></R>')).toThrow(MalformedBodyError);
+    expect(() => decodeXml('<R><A>&#00000000;</A></R>')).toThrow(/invalid character reference/);
+    expect(() => decodeXml('<R><A>&#0001114112;</A></R>')).toThrow(/invalid character reference/);
+    expect(() => decodeXml('<R><A>&#12345678;</A></R>')).toThrow(/invalid character reference/);
+  });
+
   it('decodes the five XML entities and character references once', () => {
     expect(decodeXml('<R><A>&lt;b&gt; &amp; &quot;q&quot; &apos;s&apos;</A><B>&amp;lt;</B><C>&#20013;&#x6587;&#x1F600;</C></R>')).toEqual({
       R: { A: '<b> & "q" \'s\'', B: '&lt;', C: '中文😀' },

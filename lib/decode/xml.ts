@@ -287,11 +287,13 @@ function decodeEntities(text: string): string {
     }
     const named = Object.hasOwn(NAMED_ENTITIES, name) ? NAMED_ENTITIES[name] : undefined;
     if (named !== undefined) return named;
-    const numeric = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(name);
-    const code = numeric ? Number.parseInt(numeric[1] ?? numeric[2] ?? '', numeric[1] ? 16 : 10) : NaN;
+    // Any number of leading zeros is well-formed (`&#000000099;` is `c`); past them, more digits
+    // than U+10FFFF has is no character.
+    const numeric = /^#(?:x0*([0-9a-fA-F]{1,6})|0*([0-9]{1,7}))$/.exec(name);
+    const code = numeric ? Number.parseInt(numeric[1] ?? numeric[2] ?? '', numeric[1] !== undefined ? 16 : 10) : NaN;
     if (!isXmlChar(code)) {
       throw new MalformedBodyError(
-        `body is not well-formed XML: ${numeric ? 'invalid character reference' : 'undeclared entity'} "${whole}"`,
+        `body is not well-formed XML: ${name.startsWith('#') ? 'invalid character reference' : 'undeclared entity'} "${whole}"`,
         { problem: 'xml-entity' },
       );
     }

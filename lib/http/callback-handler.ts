@@ -20,9 +20,10 @@ import { type Callbacks, normalizeCallback } from '../sources/source.ts';
 import { bucketFromEnvironment } from '../store/payload-bucket.ts';
 import { createSpool, type Spool, type SpoolTarget } from '../store/spool.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
+import { labelsOf, tokenValues } from './labels.ts';
 import { describeError, logRequest } from './log.ts';
 import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets, redactText } from './redact.ts';
 import { json } from './responses.ts';
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */
@@ -106,21 +107,38 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
     const route = callbacks.route(request.path);
     // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
-    if (!route) throw new NotFoundError(`no ${source.name} callback is served at this path`);
-    if (access) authorize(access, request.query, request.sourceIp);
+    const notFound = () => new NotFoundError(`no ${source.name} callback is served at this path`);
+    if (access) {
+      try {
+        authorize(access, request.query, request.sourceIp);
+      } catch (error) {
+        // At a path nothing serves, a caller who is not let in learns nothing more than the 404.
+        throw route ? error : notFound();
+      }
+    }
     // A sender may repeat its registered URL, token included, in the body: every token is replaced
     // before anything is parsed or stored, so no event, quarantine record or object carries one.
-    const secrets = [...(access ? access.tokens : []), ...request.query.getAll('token')];
+    const secrets = [...(access ? access.tokens : []), ...tokenValues(request.query)];
     const received = readBody(event);
-    const redaction = secrets.length > 0 ? redactSecrets(received, secrets) : undefined;
+    const redaction = secrets.length > 0 ? redactSecrets(received, secrets, request.contentType) : undefined;
     const bytes = redaction?.bytes ?? received;
-    const labels = labelsOf(request.query);
+    const labels = labelsOf(request.query, secrets);
     // The exact bytes, kept whatever happens next: text when they are UTF-8, else base64.
     const raw = rawBodyOf(bytes, request.contentType);
     const context: CallbackContext = { labels, receivedAt, raw: redaction?.redacted ? { ...raw, redacted: true } : raw };
     let cloudEvent: CloudEvent;
     let body: string;
     try {
+      // A mistyped URL (`/callbacks/thain/flwo`) still reached this sender: its callback is kept,
+      // so that the quarantine alarm tells someone and nothing is lost.
+      if (!route) throw notFound();
+      if (request.contentEncoding !== '') {
+        const coding = request.contentEncoding;
+        throw new MalformedBodyError(
+          `body is ${coding.includes(',') ? 'compressed' : `${coding}-compressed`} (Content-Encoding: ${coding}); send it uncompressed`,
+          { problem: 'compressed' },
+        );
+      }
       cloudEvent = normalizeCallback(callbacks, route, bytes, request.contentType, context);
       body = JSON.stringify(cloudEvent);
     } catch (error) {
@@ -170,13 +188,16 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
   async function keep(failure: Error, request: CallbackRequest, context: CallbackContext, secrets: readonly string[]): Promise<void> {
     if (!quarantine) return;
     const quarantined =
-      failure instanceof MalformedBodyError || failure instanceof InvalidPayloadError || failure instanceof PayloadTooLargeError;
+      failure instanceof MalformedBodyError ||
+      failure instanceof InvalidPayloadError ||
+      failure instanceof PayloadTooLargeError ||
+      failure instanceof NotFoundError;
     const status = failure instanceof CallbackError ? failure.statusCode : 500;
     if (!quarantined && status !== 500) return;
     const record: QuarantineRecord = {
       source: source.name,
       // On a function URL the path is the sender's: a token put there by mistake is not kept.
-      route: secrets.length > 0 ? redactSecrets(Buffer.from(request.path), secrets).bytes.toString() : request.path,
+      route: redactText(request.path, secrets),
       status,
       error: clip(failure.message),
       ...(failure instanceof InvalidPayloadError && {
@@ -191,22 +212,6 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
     const id = request.requestId || `${context.receivedAt.getTime()}`;
     await durably('quarantine', context.receivedAt, id, JSON.stringify(record), () => quarantine.keep(record));
   }
-}
-
-/** Every query parameter but `token` becomes a label; a repeated one keeps its values comma-joined. */
-function labelsOf(query: URLSearchParams): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of query) {
-    if (key === 'token') continue;
-    // defineProperty: a label named `__proto__` stays a plain label.
-    Object.defineProperty(labels, key, {
-      value: Object.hasOwn(labels, key) ? `${labels[key]},${value}` : value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return labels;
 }
 
 /** Maps an error to its response, in this one place: 4xx say what is wrong, 5xx say nothing internal. */

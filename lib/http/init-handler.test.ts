@@ -198,4 +198,12 @@ describe('initCallbackHandler', () => {
     expect(await initFailure()).toMatch(/^TOKENS_THAIN item 1 is 9 characters long/);
     expect(calls).toEqual([]);
   });
+
+  it('fails the init on a variable that looks like a setting but is none, so the source never runs open', async () => {
+    lambdaEnvironment({ TOKEN_THAIN: TOKEN });
+    expect(await initFailure()).toBe('TOKEN_THAIN is not a setting: did you mean TOKENS_THAIN?');
+    delete process.env.TOKEN_THAIN;
+    lambdaEnvironment({ ALLOW_CIDR_THAIN: '10.0.0.0/8' });
+    expect(await initFailure()).toBe('ALLOW_CIDR_THAIN is not a setting: did you mean ALLOW_CIDRS_THAIN?');
+  });
 });

@@ -1,5 +1,6 @@
-import { ConfigError, parseTokenValue, readAccessSettings, readQueueSettings } from '../config/settings.ts';
+import { ConfigError, checkSettingNames, parseTokenValue, readAccessSettings, readQueueSettings } from '../config/settings.ts';
 import { ParameterReadError, readSecureStringParameter } from '../config/ssm-parameter.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
 import type { Callbacks } from '../sources/source.ts';
 import { accessPolicy } from './authorize.ts';
 import { type CallbackHandler, createCallbackHandler } from './callback-handler.ts';
@@ -8,7 +9,9 @@ import { type CallbackHandler, createCallbackHandler } from './callback-handler.
  * Builds a sender's Lambda handler from its settings, once per container: `functions/*.ts` awaits it
  * at module scope, so it runs in Lambda's init phase. Every setting is checked strictly first
  * (`QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `TOKENS_<SOURCE>` or `TOKENS_<SOURCE>_SSM_NAME`,
- * `ALLOW_CIDRS_<SOURCE>`), and tokens kept in SSM are read here, once.
+ * `ALLOW_CIDRS_<SOURCE>`), and so are the names of the variables: one that looks like a setting
+ * but is none (`TOKEN_THAIN`) stops it, because the setting meant is not read. Tokens kept in SSM
+ * are read here, once. The registry's descriptors (no parsers) say which senders' names are known.
  *
  * A malformed setting or an unreadable parameter rejects with a {@link ConfigError}: the init fails,
  * no request is served with a half-read configuration, the function's log shows the one-line reason,
@@ -17,6 +20,7 @@ import { type CallbackHandler, createCallbackHandler } from './callback-handler.
  * URL 502 (senders that retry will retry), and the function's `Errors` alarm fires.
  */
 export async function initCallbackHandler(callbacks: Callbacks): Promise<CallbackHandler> {
+  checkSettingNames(process.env, SOURCE_NAMES);
   readQueueSettings(process.env);
   const settings = readAccessSettings(callbacks.sender.name, process.env);
   let tokens: readonly string[] = [];

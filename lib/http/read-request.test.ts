@@ -20,6 +20,15 @@ describe('readRequest', () => {
     ]);
   });
 
+  it('reads the Content-Encoding lower-cased, and none or identity as empty', () => {
+    const encoding = (value?: string) =>
+      readRequest(createHttpEvent({ ...(value !== undefined && { headers: { 'Content-Encoding': value } }) })).contentEncoding;
+    expect(encoding('GZIP')).toBe('gzip');
+    expect(encoding('deflate, br')).toBe('deflate, br');
+    expect(encoding('identity')).toBe('');
+    expect(encoding()).toBe('');
+  });
+
   it('copes with an event that has no headers and no query', () => {
     const event = createHttpEvent({ path: '/' });
     event.headers = {};
@@ -40,6 +49,11 @@ describe('readBody', () => {
     const at = 'a'.repeat(MAX_BODY_BYTES);
     expect(readBody(createHttpEvent({ body: at }))).toHaveLength(MAX_BODY_BYTES);
     expect(() => readBody(createHttpEvent({ body: `${at}a` }))).toThrow(PayloadTooLargeError);
+    // What is over is not measured (npm start hands over at most one byte more): the message says
+    // "more than" the limit, never a size the sender did not send.
+    expect(() => readBody(createHttpEvent({ body: `${at}a` }))).toThrow(
+      'body is more than 6291456 bytes as handed to the function, the limit of what Lambda takes in one invocation',
+    );
   });
 
   it('measures a base64 body as delivered: 4/3 of its bytes count against the limit', () => {
@@ -50,7 +64,9 @@ describe('readBody', () => {
 
   it('counts bytes, not characters: 3-byte characters reach the limit three times sooner', () => {
     const chars = Math.floor(MAX_BODY_BYTES / 3) + 1;
-    expect(() => readBody(createHttpEvent({ body: '数'.repeat(chars) }))).toThrow(/bytes as handed to the function; the limit is 6291456/);
+    expect(() => readBody(createHttpEvent({ body: '数'.repeat(chars) }))).toThrow(
+      /^body is more than 6291456 bytes as handed to the function,/,
+    );
   });
 
   it('is 6 MB, what Lambda takes in one synchronous invocation', () => {

@@ -23,6 +23,11 @@ export interface CallbackRequest {
   readonly method: string;
   readonly path: string;
   readonly contentType: string;
+  /**
+   * The Content-Encoding header, lower-cased (`gzip`), or empty when there is none or it is
+   * `identity`: the body is then as the sender wrote it.
+   */
+  readonly contentEncoding: string;
   /** Every query parameter; `token` is among them until the pipeline removes it. */
   readonly query: URLSearchParams;
   readonly sourceIp: string;
@@ -36,6 +41,11 @@ export function readRequest(event: APIGatewayProxyEventV2): CallbackRequest {
     method: (http?.method ?? 'POST').toUpperCase(),
     path: event.rawPath ?? http?.path ?? '/',
     contentType: headerValue(event.headers, 'content-type'),
+    contentEncoding: headerValue(event.headers, 'content-encoding')
+      .split(',')
+      .map((coding) => coding.trim().toLowerCase())
+      .filter((coding) => coding !== '' && coding !== 'identity')
+      .join(', '),
     query: new URLSearchParams(event.rawQueryString ?? ''),
     sourceIp: http?.sourceIp ?? '',
     requestId: event.requestContext?.requestId ?? '',
@@ -62,9 +72,11 @@ export function readBody(event: APIGatewayProxyEventV2): Buffer {
   // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: measure only when it could be over.
   const delivered = body.length * 3 > MAX_BODY_BYTES ? Buffer.byteLength(body) : body.length;
   if (delivered > MAX_BODY_BYTES) {
+    // "More than": what reaches here may be cut at one byte over (npm start keeps no more), so its
+    // own size says nothing about what the sender sent.
     throw new PayloadTooLargeError(
-      `body is ${delivered} bytes as handed to the function${event.isBase64Encoded ? ' (base64-encoded)' : ''}; ` +
-        `the limit is ${MAX_BODY_BYTES} bytes, what Lambda takes in one invocation`,
+      `body is more than ${MAX_BODY_BYTES} bytes as handed to the function${event.isBase64Encoded ? ' (base64-encoded)' : ''}, ` +
+        'the limit of what Lambda takes in one invocation',
     );
   }
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');

@@ -1,14 +1,42 @@
+import { isUtf8 } from 'node:buffer';
+import { isTokenShaped } from '../config/settings.ts';
+import { bodyEncoding, isValidIn } from '../decode/charset.ts';
+
 /**
  * Secrets out of stored bodies. A sender that repeats its registered URL in the body (bk-job's
  * `callback` object, a Thain form with a `token` field) copies the token into what the service
  * keeps: the event's `data.raw`, the quarantine, the payload bucket. {@link redactSecrets} replaces
  * each occurrence with {@link REDACTED} and leaves every other byte as it was.
  *
- * An occurrence is the secret written in any of the forms a URL takes inside a body: as is,
- * percent-encoded (either hex case, also twice: `%252B`), `+` for a space, JSON-escaped (`\/`,
- * `\u0041`, a surrogate pair), or as an XML/HTML character reference (`&#65;`, `&#x41;`, `&amp;`),
- * each character in whichever form, mixed. A match never starts inside an escape sequence (after a
- * lone `\`, a `%`, `%X`, `&#…` or `\u…`), so that replacing it cannot break the body's syntax.
+ * **What counts as an occurrence.** A secret is a token: 16 to 256 characters of `A-Z a-z 0-9 - . _ ~`
+ * (what `TOKENS_<SOURCE>` takes). It is found in the body's own character encoding (by its byte
+ * order mark, else the Content-Type `charset`, else the XML declaration, else UTF-8, as the decoders
+ * read it): UTF-8 and every ASCII-compatible encoding, UTF-16LE/BE, and the double-byte encodings
+ * GBK, GB18030, Big5 and Shift_JIS, read character by character so that a match never starts or ends
+ * inside a two-byte character (their second byte can be an ASCII letter or `\`). Each character of
+ * the secret may be written as is or in any of the escapes a URL gets inside a body, mixed:
+ * percent-encoded (`%41`, either hex case, also again: `%2541`, `%252541`), JSON-escaped (`\u0041`,
+ * `\/`), an XML/HTML character reference (`&#65;`, `&#x41;`, with any number of leading zeros) and
+ * `&amp;` before one of them. Escapes inside escapes are decoded up to {@link MAX_LAYERS} layers
+ * deep: percent-encoding three times inside a JSON string, or a URL in JSON in JSON.
+ *
+ * **How.** The body is read once into one code per character (ASCII kept, any other character
+ * `0x80`, which no secret holds), and each layer of escapes is decoded in one left-to-right pass
+ * that keeps, for each decoded character, the byte offset where its encoded form starts; each
+ * secret is then found with `Buffer.indexOf` in each decoded layer, and the byte ranges of the
+ * encoded forms are replaced. A match therefore always covers whole escape sequences, so the
+ * replacement cannot break the body's syntax. The work is linear in the body size whatever the body
+ * (each pass reads each code a bounded number of times: {@link Redaction.work}), plus the searches.
+ * A body with no `%`, `\` or `&` is searched as it is, with no copy; one with them costs a copy
+ * and a 4-byte offset per byte (30 MB for a 6 MB body) while it is redacted.
+ *
+ * A body that may declare the wrong encoding is also read the likely other way: as bytes when it is
+ * UTF-8 or is not valid in the UTF-16 or double-byte encoding it declares, as UTF-16 when it
+ * declares nothing but holds a NUL byte.
+ *
+ * **Not found** (known limits): a secret split by an XML comment or a CDATA section boundary, a
+ * secret in base64 or any other transformation than the escapes above, a secret in a body whose
+ * declared encoding is wrong in any other way (valid UTF-16 declared as GBK).
  *
  * Pure: bytes in, bytes out, no I/O.
  */
@@ -16,12 +44,8 @@
 /** What replaces each occurrence of a secret: ASCII letters, valid in JSON, XML, forms and URLs. */
 export const REDACTED = 'REDACTED';
 
-/**
- * Shortest value replaced wherever it occurs. A shorter one (a request's own `?token=x` when no
- * token is configured) is replaced only where it is a `token=` value: replacing every `x` would
- * destroy the body. Configured tokens are at least 16 characters, so this only concerns those.
- */
-export const MIN_ANYWHERE_CHARS = 8;
+/** How many layers of escapes inside escapes are decoded (each costs one more pass over the body). */
+export const MAX_LAYERS = 4;
 
 /** What {@link redactSecrets} did. */
 export interface Redaction {
@@ -31,211 +55,364 @@ export interface Redaction {
   readonly redacted: boolean;
   /** How many ranges were replaced. */
   readonly count: number;
-}
-
-/** Where one character can end when it starts at `at` (empty: it is not written there). */
-type Matcher = (body: Uint8Array, at: number) => number[];
-
-/** A secret as a sequence of characters to match, and where its replacement starts. */
-interface Pattern {
-  /** Matched but kept (`token=` before a short value). */
-  readonly prefix: readonly Matcher[];
-  readonly value: readonly Matcher[];
-  /** Bytes a match can start with. */
-  readonly firstBytes: ReadonlySet<number>;
+  /**
+   * How many character codes the decoding passes read, lookahead included: at most about
+   * 1 + 2 × {@link MAX_LAYERS} times the body length per reading of it, whatever the body. The
+   * searches (`Buffer.indexOf`) come on top. For the tests that hold the redaction to linear work.
+   */
+  readonly work: number;
 }
 
 const PERCENT = 0x25;
 const BACKSLASH = 0x5c;
 const AMPERSAND = 0x26;
-const PLUS = 0x2b;
+const SEMICOLON = 0x3b;
+/** The code of any character that is not ASCII: no secret holds one, and no escape starts with it. */
+const OTHER = 0x80;
 
-const JSON_SHORT_ESCAPES: Readonly<Record<number, number>> = {
-  34: 0x22, // \"
-  92: 0x5c, // \\
-  47: 0x2f, // \/
-  8: 0x62, // \b
-  12: 0x66, // \f
-  10: 0x6e, // \n
-  13: 0x72, // \r
-  9: 0x74, // \t
-};
-const XML_NAMED: Readonly<Record<number, string>> = { 38: 'amp', 60: 'lt', 62: 'gt', 34: 'quot', 39: 'apos' };
-
-function hexValue(byte: number | undefined): number {
-  if (byte === undefined) return -1;
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+/** One character code per character of the body, and where each starts in the body's bytes. */
+interface Reading {
+  /** One code per character: the ASCII code, or {@link OTHER}. */
+  readonly codes: Uint8Array;
+  /** `starts[k]`: the byte offset of character k; `starts[codes.length]`: the end. Undefined: k × `unit`. */
+  readonly starts: Uint32Array | undefined;
+  readonly unit: number;
+  /** {@link REDACTED} in the reading's encoding. */
+  readonly marker: Buffer;
 }
 
-function isHexByte(byte: number | undefined): boolean {
-  return hexValue(byte) >= 0;
+/** A byte range to replace, and what replaces it. */
+interface Range {
+  readonly from: number;
+  readonly to: number;
+  readonly marker: Buffer;
 }
 
-function startsWithAscii(body: Uint8Array, at: number, text: string): boolean {
-  if (at + text.length > body.length) return false;
-  for (let i = 0; i < text.length; i++) if (body[at + i] !== text.charCodeAt(i)) return false;
-  return true;
+const ASCII_MARKER = Buffer.from(REDACTED, 'latin1');
+const UTF16LE_MARKER = Buffer.from(REDACTED, 'utf16le');
+const UTF16BE_MARKER = Buffer.from(REDACTED, 'utf16le').swap16();
+
+/** The bytes themselves: every ASCII-compatible encoding whose multi-byte characters use bytes 0x80 and up only. */
+function byteReading(body: Uint8Array): Reading {
+  return { codes: body, starts: undefined, unit: 1, marker: ASCII_MARKER };
 }
 
-/** `count` hex digits at `at` as a number, or -1. */
-function readHex(body: Uint8Array, at: number, count: number): number {
-  let value = 0;
-  for (let i = 0; i < count; i++) {
-    const digit = hexValue(body[at + i]);
-    if (digit < 0) return -1;
-    value = value * 16 + digit;
+/** UTF-16: one code per 16-bit unit (a trailing odd byte is no character). */
+function utf16Reading(body: Uint8Array, bigEndian: boolean, counter: Counter): Reading {
+  const codes = new Uint8Array(body.length >> 1);
+  const high = bigEndian ? 0 : 1;
+  for (let k = 0; k < codes.length; k++) {
+    const unit = (body[2 * k + high] ?? 0) * 256 + (body[2 * k + 1 - high] ?? 0);
+    codes[k] = unit < 0x80 ? unit : OTHER;
   }
-  return value;
-}
-
-/** The ends of a sequence of matchers applied from `start` (a small set: each step is exact). */
-function matchSequence(body: Uint8Array, start: number, units: readonly Matcher[]): number[] {
-  let positions = [start];
-  for (const unit of units) {
-    const next = new Set<number>();
-    for (const position of positions) for (const end of unit(body, position)) next.add(end);
-    if (next.size === 0) return [];
-    positions = [...next];
-  }
-  return positions;
-}
-
-/** One byte written as `%XX` (either case), the `%` itself in any of its forms at `depth`. */
-function percentByte(byte: number, depth: number): Matcher {
-  const percent = characterMatcher(PERCENT, depth - 1);
-  return (body, at) =>
-    percent(body, at)
-      .filter((end) => readHex(body, end, 2) === byte)
-      .map((end) => end + 2);
+  counter.work += codes.length;
+  return { codes, starts: undefined, unit: 2, marker: bigEndian ? UTF16BE_MARKER : UTF16LE_MARKER };
 }
 
 /**
- * Every form one character (a code point) can take in a body. `depth` bounds the nesting of
- * percent-encoding (`%252B` is `+` encoded twice).
+ * How many bytes the character at `at` takes in a double-byte encoding, as the WHATWG decoders
+ * read it: a lead byte and a valid second byte make one character; a lead byte before an ASCII byte
+ * that cannot follow it is a character of its own (the decoder reads the ASCII byte again).
  */
-function characterMatcher(codePoint: number, depth = 2): Matcher {
-  const bytes = [...Buffer.from(String.fromCodePoint(codePoint), 'utf8')];
-  const percentForm = depth > 0 ? bytes.map((byte) => percentByte(byte, depth)) : [];
-  const named = XML_NAMED[codePoint];
-  const shortEscape = JSON_SHORT_ESCAPES[codePoint];
-  const units = codePoint > 0xffff ? [0xd800 + ((codePoint - 0x10000) >> 10), 0xdc00 + ((codePoint - 0x10000) & 0x3ff)] : [codePoint];
-  return (body, at) => {
-    const ends: number[] = [];
-    // As is.
-    if (bytes.every((byte, i) => body[at + i] === byte)) ends.push(at + bytes.length);
-    const first = body[at];
-    // `%XX` per byte, where the `%` may itself be encoded (`%25`, `\u0025`, `&#37;`).
-    if (percentForm.length > 0 && (first === PERCENT || first === BACKSLASH || first === AMPERSAND)) {
-      ends.push(...matchSequence(body, at, percentForm));
-    }
-    if (first === PLUS && codePoint === 0x20) ends.push(at + 1);
-    if (first === BACKSLASH) {
-      if (shortEscape !== undefined && body[at + 1] === shortEscape) ends.push(at + 2);
-      // \uXXXX, or a surrogate pair of them.
-      let position = at;
-      for (const unit of units) {
-        if (position >= 0 && body[position] === BACKSLASH && body[position + 1] === 0x75 && readHex(body, position + 2, 4) === unit) {
-          position += 6;
-        } else {
-          position = -1;
-        }
-      }
-      if (position >= 0) ends.push(position);
-    }
-    if (first === AMPERSAND) {
-      if (named !== undefined && startsWithAscii(body, at + 1, `${named};`)) ends.push(at + named.length + 2);
-      if (body[at + 1] === 0x23 /* # */) {
-        const hex = (body[at + 2] ?? 0) | 0x20;
-        let position = hex === 0x78 /* x */ ? at + 3 : at + 2;
-        const digitsStart = position;
-        let value = 0;
-        while (position < body.length && position - digitsStart < 8) {
-          const digit = hex === 0x78 ? hexValue(body[position]) : (body[position] ?? 0) - 0x30;
-          if (digit < 0 || digit > (hex === 0x78 ? 15 : 9)) break;
-          value = value * (hex === 0x78 ? 16 : 10) + digit;
-          position++;
-        }
-        if (position > digitsStart && body[position] === 0x3b /* ; */ && value === codePoint) ends.push(position + 1);
-      }
-    }
-    return ends;
-  };
+type CharSize = (body: Uint8Array, at: number) => number;
+
+const between = (byte: number | undefined, low: number, high: number) => byte !== undefined && byte >= low && byte <= high;
+
+const DOUBLE_BYTE: Readonly<Record<string, CharSize>> = {
+  // GBK and GB18030: lead 0x81–0xFE; second byte 0x40–0x7E or 0x80–0xFE; GB18030's four-byte form is
+  // lead, 0x30–0x39, 0x81–0xFE, 0x30–0x39.
+  gbk: gb18030Size,
+  gb18030: gb18030Size,
+  big5: (body, at) => (between(body[at], 0x81, 0xfe) && (between(body[at + 1], 0x40, 0x7e) || between(body[at + 1], 0xa1, 0xfe)) ? 2 : 1),
+  shift_jis: (body, at) => {
+    const lead = body[at];
+    const isLead = between(lead, 0x81, 0x9f) || between(lead, 0xe0, 0xfc);
+    return isLead && (between(body[at + 1], 0x40, 0x7e) || between(body[at + 1], 0x80, 0xfc)) ? 2 : 1;
+  },
+};
+
+function gb18030Size(body: Uint8Array, at: number): number {
+  if (!between(body[at], 0x81, 0xfe)) return 1;
+  const second = body[at + 1];
+  if (between(second, 0x40, 0x7e) || between(second, 0x80, 0xfe)) return 2;
+  if (between(second, 0x30, 0x39) && between(body[at + 2], 0x81, 0xfe) && between(body[at + 3], 0x30, 0x39)) return 4;
+  return 1;
 }
 
-/** Whether `at` is inside an escape sequence, where no replacement may start. */
-function insideEscape(body: Uint8Array, at: number): boolean {
-  let backslashes = 0;
-  while (at - backslashes - 1 >= 0 && body[at - backslashes - 1] === BACKSLASH) backslashes++;
-  if (backslashes % 2 === 1) return true;
-  if (body[at - 1] === PERCENT || (body[at - 2] === PERCENT && isHexByte(body[at - 1]))) return true;
-  // \u, \uX, \uXX, \uXXX
-  for (let digits = 0; digits <= 3; digits++) {
-    const u = at - digits - 1;
-    if (body[u] === 0x75 && body[u - 1] === BACKSLASH && [...body.subarray(u + 1, at)].every(isHexByte)) return true;
+/** A double-byte encoding, character by character, so that no match starts inside a character. */
+function doubleByteReading(body: Uint8Array, size: CharSize, counter: Counter): Reading {
+  const codes = new Uint8Array(body.length);
+  const starts = new Uint32Array(body.length + 1);
+  let k = 0;
+  for (let at = 0; at < body.length; k++) {
+    const byte = body[at] ?? 0;
+    starts[k] = at;
+    codes[k] = byte < 0x80 ? byte : OTHER;
+    at += byte < 0x80 ? 1 : size(body, at);
   }
-  // &#…, &#x…
-  let back = at - 1;
-  while (back >= 0 && (isHexByte(body[back]) || body[back] === 0x78)) back--;
-  return body[back] === 0x23 && body[back - 1] === AMPERSAND;
+  starts[k] = body.length;
+  counter.work += body.length;
+  return { codes: codes.subarray(0, k), starts: starts.subarray(0, k + 1), unit: 1, marker: ASCII_MARKER };
 }
 
-function patternOf(secret: string, prefix: string): Pattern {
-  const matchers = (text: string) => [...text].map((char) => characterMatcher(char.codePointAt(0) ?? 0));
-  const firstChar = (prefix || secret).codePointAt(0) ?? 0;
-  const firstBytes = new Set([Buffer.from(String.fromCodePoint(firstChar), 'utf8')[0] ?? 0, PERCENT, BACKSLASH, AMPERSAND]);
-  if (firstChar === 0x20) firstBytes.add(PLUS);
-  return { prefix: matchers(prefix), value: matchers(secret), firstBytes };
+/**
+ * Every reading of the body to search: its own encoding's, and, where that may be a wrong
+ * declaration, the likely other one: the bytes themselves when the body is UTF-8 or is not valid in
+ * the encoding it declares (it will be refused, and kept as it is), UTF-16 when it declares nothing
+ * but holds a NUL byte.
+ */
+function readingsOf(body: Uint8Array, contentType: string, counter: Counter): Reading[] {
+  const encoding = bodyEncoding(body, contentType);
+  const size = DOUBLE_BYTE[encoding];
+  const utf16 = encoding === 'utf-16le' || encoding === 'utf-16be';
+  if (utf16 || size) {
+    const own = size ? doubleByteReading(body, size, counter) : utf16Reading(body, encoding === 'utf-16be', counter);
+    return isUtf8(body) || !isValidIn(body, encoding) ? [own, byteReading(body)] : [own];
+  }
+  // Text in an ASCII-compatible encoding never holds a NUL byte; UTF-16 with no byte order mark does.
+  if (body.includes(0)) return [byteReading(body), utf16Reading(body, false, counter), utf16Reading(body, true, counter)];
+  return [byteReading(body)];
+}
+
+/** Counts the codes the passes read (see {@link Redaction.work}). */
+interface Counter {
+  work: number;
+}
+
+function hexDigit(code: number | undefined): number {
+  if (code === undefined) return -1;
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+const JSON_ESCAPES: Readonly<Record<number, number>> = {
+  34: 0x22, // \"
+  92: 0x5c, // \\
+  47: 0x2f, // \/
+  98: 0x08, // \b
+  102: 0x0c, // \f
+  110: 0x0a, // \n
+  114: 0x0d, // \r
+  116: 0x09, // \t
+};
+const XML_NAMED: ReadonlyArray<readonly [Uint8Array, number]> = [
+  ['amp', 0x26],
+  ['lt', 0x3c],
+  ['gt', 0x3e],
+  ['quot', 0x22],
+  ['apos', 0x27],
+].map(([name, code]) => [Buffer.from(`${name};`, 'latin1'), Number(code)] as const);
+
+/** One decoded character: its code and where its encoded form ends. */
+interface Decoded {
+  code: number;
+  end: number;
+}
+
+/**
+ * `%XX`. A `%` written as `%25` is decoded in the next layer: `%2541` is `%41` in this one and `A` in
+ * the next, and the secret is looked for in both.
+ */
+function decodePercent(codes: Uint8Array, at: number, length: number, out: Decoded, counter: Counter): boolean {
+  counter.work += 2;
+  if (at + 2 >= length) return false;
+  const high = hexDigit(codes[at + 1]);
+  const low = hexDigit(codes[at + 2]);
+  if (high < 0 || low < 0) return false;
+  out.code = high * 16 + low;
+  out.end = at + 3;
+  return true;
+}
+
+/** A JSON escape: `\uXXXX` or one of the short ones. */
+function decodeBackslash(codes: Uint8Array, at: number, length: number, out: Decoded, counter: Counter): boolean {
+  const next = codes[at + 1];
+  if (next === 0x75 /* u */ && at + 5 < length) {
+    counter.work += 5;
+    let value = 0;
+    for (let i = at + 2; i < at + 6; i++) {
+      const digit = hexDigit(codes[i]);
+      if (digit < 0) return false;
+      value = value * 16 + digit;
+    }
+    out.code = value;
+    out.end = at + 6;
+    return true;
+  }
+  counter.work += 1;
+  const short = next === undefined || at + 1 >= length ? undefined : JSON_ESCAPES[next];
+  if (short === undefined) return false;
+  out.code = short;
+  out.end = at + 2;
+  return true;
+}
+
+/**
+ * An XML/HTML reference: `&#D…;` or `&#xH…;` (any number of leading zeros; a value past U+10FFFF is
+ * none), or one of the five named ones.
+ */
+function decodeAmpersand(codes: Uint8Array, at: number, length: number, out: Decoded, counter: Counter): boolean {
+  if (codes[at + 1] === 0x23 /* # */) {
+    const hex = ((codes[at + 2] ?? 0) | 0x20) === 0x78; /* x */
+    const base = hex ? 16 : 10;
+    let i = hex ? at + 3 : at + 2;
+    const first = i;
+    let value = 0;
+    // Each digit is read once here; a run that ends in no `;` is read again only as plain text.
+    for (; i < length; i++) {
+      const digit = hex ? hexDigit(codes[i]) : between(codes[i], 0x30, 0x39) ? (codes[i] ?? 0) - 0x30 : -1;
+      if (digit < 0) break;
+      value = Math.min(value * base + digit, 0x110000);
+    }
+    counter.work += i - at + 1;
+    if (i === first || i >= length || codes[i] !== SEMICOLON || value > 0x10ffff) return false;
+    out.code = value;
+    out.end = i + 1;
+    return true;
+  }
+  for (const [name, code] of XML_NAMED) {
+    if (at + name.length >= length) continue;
+    let i = 0;
+    while (i < name.length && codes[at + 1 + i] === name[i]) i++;
+    counter.work += i + 1;
+    if (i === name.length) {
+      out.code = code;
+      out.end = at + 1 + name.length;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Decodes one layer of escapes, in place: `codes[0, length)` becomes the decoded codes and
+ * `starts` their byte offsets (the output is never longer than the input, so each read is ahead of
+ * each write). Returns the decoded length, or -1 when there was nothing to decode.
+ */
+function decodeLayer(codes: Uint8Array, starts: Uint32Array, length: number, counter: Counter): number {
+  const decoded: Decoded = { code: 0, end: 0 };
+  let out = 0;
+  let changed = false;
+  for (let i = 0; i < length; ) {
+    const code = codes[i] ?? 0;
+    counter.work += 1;
+    const escaped =
+      (code === PERCENT && decodePercent(codes, i, length, decoded, counter)) ||
+      (code === BACKSLASH && decodeBackslash(codes, i, length, decoded, counter)) ||
+      (code === AMPERSAND && decodeAmpersand(codes, i, length, decoded, counter));
+    starts[out] = starts[i] ?? 0;
+    if (escaped) {
+      codes[out] = decoded.code < 0x80 ? decoded.code : OTHER;
+      i = decoded.end;
+      changed = true;
+    } else {
+      codes[out] = code;
+      i++;
+    }
+    out++;
+  }
+  starts[out] = starts[length] ?? 0;
+  return changed ? out : -1;
+}
+
+/** Whether a reading holds a character that can start an escape. */
+function mayHoldEscapes(codes: Uint8Array): boolean {
+  const bytes = Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength);
+  return bytes.includes(PERCENT) || bytes.includes(BACKSLASH) || bytes.includes(AMPERSAND);
+}
+
+/** Every occurrence of each secret in `codes[0, length)`, as byte ranges of the body. */
+function findIn(
+  codes: Uint8Array,
+  length: number,
+  offset: (k: number) => number,
+  secrets: readonly Buffer[],
+  marker: Buffer,
+  ranges: Range[],
+): void {
+  const text = Buffer.from(codes.buffer, codes.byteOffset, length);
+  for (const secret of secrets) {
+    for (let k = text.indexOf(secret); k >= 0; k = text.indexOf(secret, k + secret.length)) {
+      ranges.push({ from: offset(k), to: offset(k + secret.length), marker });
+    }
+  }
+}
+
+/**
+ * Searches one reading, layer by layer: the first layer is the text with its escapes decoded once
+ * (where a reading holds no escape, the text itself, searched with no copy), each next layer that
+ * layer with its escapes decoded again. A secret written literally is in the first layer unless it
+ * starts inside an escape (`\u0041…`), where replacing it would break the body.
+ */
+function searchReading(reading: Reading, secrets: readonly Buffer[], counter: Counter, ranges: Range[]): void {
+  const { unit, marker } = reading;
+  const length = reading.codes.length;
+  const given = reading.starts;
+  if (!mayHoldEscapes(reading.codes)) {
+    findIn(reading.codes, length, given ? (k) => given[k] ?? 0 : (k) => k * unit, secrets, marker, ranges);
+    return;
+  }
+  // The layers are decoded over a copy; the offsets start as the reading's own.
+  const codes = new Uint8Array(reading.codes);
+  let starts: Uint32Array;
+  if (given) {
+    starts = new Uint32Array(given);
+  } else {
+    starts = new Uint32Array(length + 1);
+    for (let k = 0; k <= length; k++) starts[k] = k * unit;
+  }
+  let current = length;
+  for (let layer = 0; layer < MAX_LAYERS; layer++) {
+    const next = decodeLayer(codes, starts, current, counter);
+    // Nothing decoded: this layer is the last one searched (or, first, the text itself).
+    if (next < 0 && layer > 0) return;
+    current = next < 0 ? current : next;
+    findIn(codes, current, (k) => starts[k] ?? 0, secrets, marker, ranges);
+    if (next < 0) return;
+  }
 }
 
 /**
  * Replaces every occurrence of every secret in `body` (see the module comment for what counts as an
- * occurrence) with {@link REDACTED}; overlapping occurrences become one. Empty secrets are ignored;
- * secrets shorter than {@link MIN_ANYWHERE_CHARS} are replaced only as the value of a `token=`.
- * @param body the raw body bytes, in any charset (secrets are looked for as UTF-8)
- * @param secrets the configured tokens and the request's own `token` query values
+ * occurrence) with {@link REDACTED}; overlapping occurrences become one.
+ *
+ * A secret that is not token-shaped (16 to 256 characters of `A-Z a-z 0-9 - . _ ~`) is ignored: no
+ * configured token is anything else, so such a value (a request's own `?token=` when no token is
+ * configured, or a wrong one) cannot be a token of ours, and replacing a short or common value
+ * would destroy the body.
+ * @param body the raw body bytes, in any encoding
+ * @param secrets the configured tokens and the request's own `token` values
+ * @param contentType the request's Content-Type: its `charset` says how to read the body
  */
-export function redactSecrets(body: Uint8Array, secrets: Iterable<string>): Redaction {
-  const patterns = [...new Set(secrets)]
-    .filter((secret) => secret.length > 0)
-    .map((secret) => patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS ? '' : 'token='));
-  const ranges: Array<[number, number]> = [];
-  for (const pattern of patterns) {
-    for (let start = 0; start < body.length; start++) {
-      if (!pattern.firstBytes.has(body[start] ?? -1)) continue;
-      if (insideEscape(body, start)) continue;
-      const valueStarts = matchSequence(body, start, pattern.prefix);
-      let end = -1;
-      let from = -1;
-      for (const valueStart of valueStarts) {
-        const ends = matchSequence(body, valueStart, pattern.value);
-        if (ends.length > 0) {
-          from = valueStart;
-          end = Math.max(end, ...ends);
-        }
-      }
-      if (end > from && from >= 0) {
-        ranges.push([from, end]);
-        start = end - 1;
-      }
-    }
-  }
-  if (ranges.length === 0) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength), redacted: false, count: 0 };
-  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
-  const merged: Array<[number, number]> = [];
-  for (const [from, to] of ranges) {
+export function redactSecrets(body: Uint8Array, secrets: Iterable<string>, contentType = ''): Redaction {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const wanted = [...new Set(secrets)].filter(isTokenShaped).map((secret) => Buffer.from(secret, 'latin1'));
+  const counter: Counter = { work: 0 };
+  if (wanted.length === 0 || body.length === 0) return { bytes, redacted: false, count: 0, work: 0 };
+  const ranges: Range[] = [];
+  for (const reading of readingsOf(body, contentType, counter)) searchReading(reading, wanted, counter, ranges);
+  if (ranges.length === 0) return { bytes, redacted: false, count: 0, work: counter.work };
+  ranges.sort((a, b) => a.from - b.from || b.to - a.to);
+  const merged: Range[] = [];
+  for (const range of ranges) {
     const last = merged.at(-1);
-    if (last && from < last[1]) last[1] = Math.max(last[1], to);
-    else merged.push([from, to]);
+    if (last && range.from < last.to) merged[merged.length - 1] = { ...last, to: Math.max(last.to, range.to) };
+    else merged.push(range);
   }
   const parts: Buffer[] = [];
   let position = 0;
-  const marker = Buffer.from(REDACTED, 'ascii');
-  for (const [from, to] of merged) {
-    parts.push(Buffer.from(body.subarray(position, from)), marker);
+  for (const { from, to, marker } of merged) {
+    parts.push(bytes.subarray(position, from), marker);
     position = to;
   }
-  parts.push(Buffer.from(body.subarray(position)));
-  return { bytes: Buffer.concat(parts), redacted: true, count: merged.length };
+  parts.push(bytes.subarray(position));
+  return { bytes: Buffer.concat(parts), redacted: true, count: merged.length, work: counter.work };
+}
+
+/** {@link redactSecrets} on a text (a label, a path), as UTF-8. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  if (secrets.length === 0) return text;
+  const redaction = redactSecrets(Buffer.from(text, 'utf8'), secrets);
+  return redaction.redacted ? redaction.bytes.toString('utf8') : text;
 }

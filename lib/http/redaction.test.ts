@@ -3,6 +3,7 @@
  * object with the registered URL, a Thain form with a `token` field) never reaches the events queue,
  * the quarantine or the payload bucket, and the event says it was redacted. Real local SQS and S3.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { type DurableStores, startDurableStores } from '../../infra/testing/durable-stores.ts';
@@ -65,21 +66,27 @@ describe('a token inside a body is redacted from everything stored', () => {
     expect(rawBytes(queued?.event.data.raw ?? { contentType: '', body: '' })).toEqual(fixture.body);
   });
 
-  it("the request's own short token (none configured) is replaced where it is a token= value in a Thain form", async () => {
+  it("the request's own token (none configured) is replaced when it could be a token: 16 to 256 of the token characters", async () => {
     const handler = stores.handler('thain');
-    const body = 'flowId=7&flowExecutionId=9&code=2&message=&token=abc';
-    const response = await handler(
-      createHttpEvent({
-        body,
-        contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
-        path: '/callbacks/thain/flow',
-        query: 'token=abc',
-      }),
-    );
-    expect(response.statusCode).toBe(200);
+    const post = (token: string) =>
+      handler(
+        createHttpEvent({
+          body: `flowId=7&flowExecutionId=9&code=2&message=&token=${token}`,
+          contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+          path: '/callbacks/thain/flow',
+          query: `token=${token}`,
+        }),
+      );
+    expect((await post('own-token-0123456789')).statusCode).toBe(200);
     const [queued] = await stores.takeEvents();
     expect(queued?.event.data.raw.body).toBe(`flowId=7&flowExecutionId=9&code=2&message=&token=${REDACTED}`);
     expect(queued?.event.data.raw.redacted).toBe(true);
+    // Before, a short value was replaced where it was a token= value; it cannot be a token of ours
+    // (every configured one is token-shaped), and so it is kept as sent.
+    expect((await post('abc')).statusCode).toBe(200);
+    const [short] = await stores.takeEvents();
+    expect(short?.event.data.raw.body).toBe('flowId=7&flowExecutionId=9&code=2&message=&token=abc');
+    expect(short?.event.data.raw.redacted).toBeUndefined();
   });
 
   it('a rejected body and the path it came on are redacted in the quarantine record', async () => {
@@ -113,5 +120,131 @@ describe('a token inside a body is redacted from everything stored', () => {
     expect(queued?.event.data.raw.encoding).toBe('base64');
     expect(rawBytes(queued?.event.data.raw ?? { contentType: '', body: '' })).toEqual(gbk(xml.replace(TOKEN, REDACTED)));
     expect(queued?.event.data.message).toBe(`失败 https://x/?token=${REDACTED}`);
+  });
+});
+
+describe('no token in the labels', () => {
+  const OLD = 'OLD-ROTATED-TOKEN-0123';
+  const post = (query: string) =>
+    stores.handler(
+      'bk-job',
+      undefined,
+      accessPolicy([TOKEN, OLD]),
+    )(createHttpEvent({ body: '{"job_instance_id":42,"status":3}', contentType: 'application/json', path: '/callbacks/bk-job', query }));
+
+  it('leaves out every key that is `token` in any case, with spaces around it or after `amp;`', async () => {
+    const keys = ['Token', 'TOKEN', 'tOkEn', '%20token', 'token%20', '%09token', 'amp;token', 'amp;amp;Token', 'amp%3Btoken'];
+    const response = await post(`team=payments&token=${TOKEN}&${keys.map((key) => `${key}=${TOKEN}`).join('&')}`);
+    expect(response.statusCode).toBe(200);
+    const [queued] = await stores.takeEvents();
+    expect(queued?.event.data.labels).toEqual({ team: 'payments' });
+    expect(queued?.bytes.toString()).not.toContain(TOKEN);
+  });
+
+  it('replaces a token inside a label value or key: a URL with the token, a configured token under another name', async () => {
+    const url = `https://hooks.example/cb?token=${TOKEN}`;
+    const query = [
+      `token=${TOKEN}`,
+      `next=${encodeURIComponent(url)}`,
+      `twice=${encodeURIComponent(encodeURIComponent(url))}`,
+      `old=${OLD}`,
+      `${OLD}=1`,
+      'team=payments',
+    ].join('&');
+    expect((await post(query)).statusCode).toBe(200);
+    const [queued] = await stores.takeEvents();
+    expect(queued?.event.data.labels).toEqual({
+      next: `https://hooks.example/cb?token=${REDACTED}`,
+      twice: encodeURIComponent(`https://hooks.example/cb?token=${REDACTED}`),
+      old: REDACTED,
+      [REDACTED]: '1',
+      team: 'payments',
+    });
+    expect(queued?.bytes.toString()).not.toContain(TOKEN);
+    expect(queued?.bytes.toString()).not.toContain(OLD);
+  });
+});
+
+describe('a token in a body in another encoding', () => {
+  it('a UTF-16 body (byte order mark) is redacted in UTF-16, and the event holds no token', async () => {
+    const handler = stores.handler('bk-job', undefined, accessPolicy([TOKEN]));
+    const json = `{"job_instance_id":7,"status":3,"callback":{"url":"https://h/cb?token=${TOKEN}"}}`;
+    const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const response = await handler(
+      createHttpEvent({ body: utf16(json), contentType: 'application/json', path: '/callbacks/bk-job', query: `token=${TOKEN}` }),
+    );
+    expect(response.statusCode).toBe(200);
+    const [queued] = await stores.takeEvents();
+    expect(queued?.event.data.raw).toMatchObject({ encoding: 'base64', redacted: true });
+    expect(rawBytes(queued?.event.data.raw ?? { contentType: '', body: '' })).toEqual(utf16(json.replace(TOKEN, REDACTED)));
+    expect(queued?.bytes.toString()).not.toContain(Buffer.from(TOKEN, 'utf16le').toString('base64').slice(0, 12));
+  });
+});
+
+describe('a mistyped Thain URL loses nothing', () => {
+  const body = 'flowId=7&flowExecutionId=9&code=2&message=';
+  const post = (path: string, query: string, access = accessPolicy([TOKEN]), frontDoor: 'httpApi' | 'functionUrl' = 'httpApi') =>
+    stores.handler(
+      'thain',
+      undefined,
+      access,
+    )(createHttpEvent({ body, contentType: 'application/x-www-form-urlencoded', path, query: query, frontDoor }));
+
+  it('takes the kind in any letter case', async () => {
+    expect((await post('/callbacks/thain/Flow', `token=${TOKEN}`)).statusCode).toBe(200);
+    expect((await post('/X/JOB', `token=${TOKEN}`, undefined, 'functionUrl')).statusCode).toBe(200);
+    expect((await stores.takeEvents()).map((queued) => queued.event.type)).toEqual(['thain.flow.status', 'thain.job.status']);
+  });
+
+  it('answers 404 to an unknown kind, and keeps an authenticated callback in the quarantine with its path (the token redacted)', async () => {
+    const response = await post(`/callbacks/thain/flwo`, `job=etl&token=${TOKEN}`);
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body ?? '{}').error).toBe('no thain callback is served at this path');
+    const [kept, ...more] = await stores.takeQuarantined();
+    expect(more).toEqual([]);
+    expect(kept?.record).toMatchObject({ source: 'thain', route: '/callbacks/thain/flwo', status: 404, labels: { job: 'etl' } });
+    expect(kept?.body.toString()).toBe(body);
+    // A function URL with the token in its path by mistake: kept, the token out of the path.
+    expect((await post(`/${TOKEN}/flwo`, `token=${TOKEN}`, undefined, 'functionUrl')).statusCode).toBe(404);
+    const [url] = await stores.takeQuarantined();
+    expect(url?.record).toMatchObject({ route: `/${REDACTED}/flwo`, status: 404 });
+    expect(await stores.takeEvents()).toEqual([]);
+  });
+
+  it('keeps any such callback when no token is configured, and none from a caller who is not let in', async () => {
+    expect((await post('/callbacks/thain/status', '', accessPolicy([]))).statusCode).toBe(404);
+    expect((await stores.takeQuarantined()).map((kept) => kept.record.status)).toEqual([404]);
+    expect((await post('/callbacks/thain/status', 'token=wrong-token-0123456789')).statusCode).toBe(404);
+    expect((await post('/callbacks/thain/status', '')).statusCode).toBe(404);
+    expect(await stores.takeQuarantined()).toEqual([]);
+  });
+});
+
+describe('a compressed body', () => {
+  it('is refused with a 400 that says what it is, and kept', async () => {
+    const handler = stores.handler('bk-job', undefined, accessPolicy([TOKEN]));
+    const gzipped = gzipSync('{"job_instance_id":1,"status":3}');
+    const response = await handler(
+      createHttpEvent({
+        body: gzipped,
+        contentType: 'application/json',
+        headers: { 'Content-Encoding': 'gzip' },
+        path: '/callbacks/bk-job',
+        query: `token=${TOKEN}`,
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '{}').error).toBe('body is gzip-compressed (Content-Encoding: gzip); send it uncompressed');
+    const [kept] = await stores.takeQuarantined();
+    expect(kept?.record.status).toBe(400);
+    expect(kept?.body.equals(gzipped)).toBe(true);
+    // Without the header (a replay of the record, a proxy that dropped it), the bytes say it.
+    const bare = await handler(
+      createHttpEvent({ body: gzipped, contentType: 'application/json', path: '/callbacks/bk-job', query: `token=${TOKEN}` }),
+    );
+    expect(JSON.parse(bare.body ?? '{}').error).toBe(
+      'body is gzip-compressed (it starts with the gzip signature 1F 8B); send it uncompressed',
+    );
+    await stores.takeQuarantined();
   });
 });

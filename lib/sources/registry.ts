@@ -7,7 +7,8 @@ import { thain } from './thain/index.ts';
  * Every sender the project takes, by its descriptor (`<name>/index.ts`): the one list from which the
  * sender names, event types, the consumer's event schema, the JSON Schema, the example consumer's
  * sentences, the test tables, the bench and the deploy's per-sender parts are derived. Descriptors
- * carry no parser: a Lambda function imports its own sender's `callback.ts`, never this list.
+ * carry no parser: a Lambda function imports its own sender's `callback.ts` for parsing, and this list
+ * only for the senders' names (which setting names exist, checked when it starts).
  */
 export const SENDERS = [bkJob, tencentCi, thain] as const;
 

@@ -117,14 +117,17 @@ export function defineSender<const Name extends string, const Routes extends Rou
 
 /**
  * The route a request path asks for: the one route of a sender that has one (a function URL passes
- * any path), else the route named by the path's last non-empty segment (a trailing slash is fine),
- * or undefined (404).
+ * any path), else the route named by the path's last non-empty segment in any letter case (a
+ * trailing slash is fine; `/callbacks/thain/Flow` is the flow route), or undefined (404).
  */
 export function routeNameOf(sender: Pick<Sender, 'routes'>, path: string): string | undefined {
   const names = Object.keys(sender.routes);
   if (names.length === 1) return names[0];
-  const last = path.split('/').findLast((segment) => segment !== '');
-  return names.find((name) => name === last);
+  const last = path
+    .split('/')
+    .findLast((segment) => segment !== '')
+    ?.toLowerCase();
+  return names.find((name) => name.toLowerCase() === last);
 }
 
 /** The common `data` entries every sender's data schema starts from. */

@@ -236,6 +236,8 @@ describe('the URL decides the kind', () => {
     ['/job', 'thain.job.status'],
     ['/callbacks/thain/job/', 'thain.job.status'],
     ['/anything/modify//', 'thain.flow.modified'],
+    ['/x/Flow', 'thain.flow.status'],
+    ['/JOB', 'thain.job.status'],
   ])('a function URL path %s picks %s from its last segment', async (path, type) => {
     const body = path.includes('modify') ? 'flowId=101&status=2' : statusBody(4);
     const { status, events } = await post(body, '', { path, frontDoor: 'functionUrl' });
@@ -247,7 +249,6 @@ describe('the URL decides the kind', () => {
     ['/callbacks/thain', 'httpApi'],
     ['/callbacks/thain/', 'httpApi'],
     ['/callbacks/thain/flows', 'httpApi'],
-    ['/callbacks/thain/FLOW', 'httpApi'],
     ['/callbacks/thain/flow/status', 'httpApi'],
     ['/', 'functionUrl'],
     ['/x/y/kill', 'functionUrl'],
@@ -256,6 +257,18 @@ describe('the URL decides the kind', () => {
     expect(status).toBe(404);
     expect(v.parse(ErrorAnswerSchema, answer).error).toMatch(/thain/);
     expect(events).toHaveLength(0);
+  });
+
+  it.each([
+    ['/callbacks/thain/Flow', 'thain.flow.status'],
+    ['/callbacks/thain/FLOW', 'thain.flow.status'],
+    ['/callbacks/thain/Job', 'thain.job.status'],
+    ['/callbacks/thain/MODIFY/', 'thain.flow.modified'],
+  ])('an HTTP API path %s, the kind in any letter case, picks %s', async (path, type) => {
+    const body = type === 'thain.flow.modified' ? 'flowId=101&status=2' : statusBody(4);
+    const { status, events } = await post(body, '', { path });
+    expect(status).toBe(200);
+    expect(events[0]?.type).toBe(type);
   });
 
   it('takes a base64-encoded body from a function URL', async () => {
