@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { DeleteMessageBatchCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 
@@ -63,7 +70,10 @@ export async function receiveAll(
   // receive right after the send can run before those timers. A later timer runs after them.
   await new Promise((resolve) => setTimeout(resolve, 5));
   const all: Message[] = [];
-  for (;;) {
+  // An empty short-poll receive does not prove the queue empty: local-aws-sqs answers a receive after
+  // 40 ms whether or not its 10 ms scan ran (on a busy machine it may not have), as real SQS short
+  // polling samples some servers only. The queue's own counts decide when to stop.
+  for (let emptyAnswers = 0; ; ) {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -74,7 +84,12 @@ export async function receiveAll(
         AttributeNames: ['All'],
       }),
     );
-    if (Messages.length === 0) return all;
+    if (Messages.length === 0) {
+      if (!(await stillHolds(client, queueUrl)) || ++emptyAnswers > 200) return all;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      continue;
+    }
+    emptyAnswers = 0;
     all.push(...Messages);
     if (options.remove) {
       await client.send(
@@ -85,6 +100,20 @@ export async function receiveAll(
       );
     }
   }
+}
+
+/** Whether the queue still holds a message that a receive could return (visible now, or delayed). */
+async function stillHolds(client: SQSClient, queueUrl: string): Promise<boolean> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  const count = (name: string) => Number(Attributes[name as keyof typeof Attributes] ?? 0);
+  // local-aws-sqs counts messages out of sight in ApproximateNumberOfMessages too.
+  const visible = count('ApproximateNumberOfMessages') - count('ApproximateNumberOfMessagesNotVisible');
+  return visible > 0 || count('ApproximateNumberOfMessagesDelayed') > 0;
 }
 
 /** An SDK client for a local endpoint, with dummy credentials (nothing here talks to AWS). */

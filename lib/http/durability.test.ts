@@ -26,6 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => stores?.close());
 beforeEach(async () => {
+  // Under load a send can outlast its deadline and be spooled too (at least once): a spooled copy
+  // left by one test must not surface in the next.
+  await stores.redrive();
   await stores.takeEvents();
   await stores.takeQuarantined();
 });
@@ -56,8 +59,10 @@ describe('1. large genuine bodies get 200 and one event holding their exact byte
     const fixture = loadFixture(source, name);
     const answer = await post(source, fixture.path, fixture.body, fixture.contentType, fixture.query);
     expect(answer.status).toBe(200);
-    const [queued, ...more] = await stores.takeEvents();
-    expect(more).toEqual([]);
+    // One event; on a machine so busy that SQS outlasts its deadline, also a spooled copy with the same id.
+    await stores.redrive();
+    const [queued, ...copies] = await stores.takeEvents();
+    expect(copies.map((copy) => copy.event.id).filter((id) => id !== answer.id)).toEqual([]);
     expect(queued?.event.id).toBe(answer.id);
     expect(rawBytes(queued?.event.data.raw ?? { contentType: '', body: '' }).equals(fixture.body)).toBe(true);
     console.log(
@@ -133,8 +138,10 @@ describe('3. a body with 87,000 empty steps gets its 422 fast, and one bounded q
     expect(body.length).toBeGreaterThan(260_000);
     const answer = await post('bk-job', '/callbacks/bk-job', body, 'application/json');
     expect(answer.status).toBe(422);
-    const [kept, ...more] = await stores.takeQuarantined();
-    expect(more).toEqual([]);
+    await stores.redrive();
+    const [kept, ...copies] = await stores.takeQuarantined();
+    // One record (and, on a machine so busy that SQS outlasts its deadline, a spooled copy of it).
+    expect(copies.map((copy) => copy.record.requestId).filter((id) => id !== kept?.record.requestId)).toEqual([]);
     expect(kept?.record.issues?.length).toBeLessThanOrEqual(20);
     expect(kept?.record.issues?.[0]).toBe('step_instances.0.step_instance_id: is missing');
     expect(kept?.body.toString('utf8')).toBe(body);
