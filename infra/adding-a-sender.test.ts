@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTemplate } from './build/sls-package.ts';
 import { SERVICE_DIR } from './local/service-config.ts';
+import { copyService, type ServiceCopy } from './testing/service-copy.ts';
 
 // docs/adding-a-sender.md, followed in a copy of the repository: each of its code blocks written where
 // it says, then the copy checked as a user would (its files, npm run schema, tsc, npm start, sls
@@ -49,19 +49,15 @@ async function inCopy(cwd: string, file: string, args: readonly string[], env: N
   }
 }
 
+let serviceCopy: ServiceCopy | undefined;
 let copy: string;
 let steps: Steps;
 
 beforeAll(async () => {
   steps = stepsOf(await readFile(DOC, 'utf8'));
-  copy = await mkdtemp(join(tmpdir(), 'jobhooks-fourth-sender-'));
-  // The repository as tracked (in its working state), with the same node_modules, and a commit to diff against.
-  const tracked = (await inCopy(SERVICE_DIR, 'git', ['ls-files', '-z'])).split('\0').filter(Boolean);
-  for (const file of tracked) {
-    await mkdir(dirname(join(copy, file)), { recursive: true });
-    await copyFile(join(SERVICE_DIR, file), join(copy, file));
-  }
-  await symlink(join(SERVICE_DIR, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  // The repository in its working state, with the same node_modules, and a commit to diff against.
+  serviceCopy = await copyService('jobhooks-fourth-sender-');
+  copy = serviceCopy.dir;
   const git = (...args: string[]) => inCopy(copy, 'git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args]);
   await git('init', '-q');
   await git('add', '-A');
@@ -95,7 +91,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (copy) await rm(copy, { recursive: true, force: true });
+  await serviceCopy?.remove();
 });
 
 describe('docs/adding-a-sender.md, followed in a copy of the repository', () => {

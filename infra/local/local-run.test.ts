@@ -21,7 +21,10 @@ let run: LocalRun;
 const printed: string[] = [];
 
 beforeAll(async () => {
-  run = await startLocalRun({ port: 0, onEvent: (body) => printed.push(body) });
+  run = await startLocalRun({
+    port: 0,
+    onRequest: (served) => printed.push(...served.messages.filter((message) => message.queue === 'events').map((message) => message.body)),
+  });
 });
 afterAll(() => run.close());
 

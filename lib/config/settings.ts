@@ -270,6 +270,8 @@ export interface LocalRunSettings {
   readonly s3Port: number;
   /** Unset: the embedded queues. */
   readonly queueUrl?: string;
+  /** Unset: the embedded quarantine queue (without `queueUrl`), or none. */
+  readonly quarantineQueueUrl?: string;
   /** Unset: the embedded bucket. */
   readonly payloadBucket?: string;
 }
@@ -288,7 +290,7 @@ export function readLocalRunSettings(
   const sqsPort = readVariable(env, 'SQS_PORT', PortSchema) ?? defaults.sqsPort;
   const s3Port = readVariable(env, 'S3_PORT', PortSchema) ?? defaults.s3Port;
   const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
-  readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
+  const quarantineQueueUrl = readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
   const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
   readLogLevel(env);
   for (const source of sources) readAccessSettings(source, env);
@@ -297,6 +299,7 @@ export function readLocalRunSettings(
     sqsPort,
     s3Port,
     ...(queueUrl !== undefined && { queueUrl }),
+    ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }),
     ...(payloadBucket !== undefined && { payloadBucket }),
   };
 }
