@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -6,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as v from 'valibot';
+import { ConfigError, readLocalRunSettings } from '../lib/config/settings.ts';
 import { type CallbackHandler, type CallbackHandlerOptions, createCallbackHandler } from '../lib/http/callback-handler.ts';
 import {
   type ObjectReader,
@@ -14,11 +16,25 @@ import {
   QuarantineRecordSchema,
   quarantinedBytes,
 } from '../lib/queue/quarantine.ts';
-import { createSqsQueue, type EventQueue } from '../lib/queue/send-event.ts';
+import { createSqsClient, createSqsQueue, type EventQueue } from '../lib/queue/send-event.ts';
 import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
+import { isSourceName, SOURCE_NAMES } from '../lib/sources/registry.ts';
 import type { Callbacks } from '../lib/sources/source.ts';
-import type { PayloadBucket } from '../lib/store/payload-bucket.ts';
+import { createPayloadBucket, createS3Client, type PayloadBucket } from '../lib/store/payload-bucket.ts';
+import { type CommandSpec, helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { awsProblem } from './cli/aws-problem.ts';
+import {
+  DEFAULT_PORT,
+  DEFAULT_S3_PORT,
+  DEFAULT_SQS_PORT,
+  LOCAL_KEY,
+  LOCAL_REGION,
+  localBucketName,
+  localQueueUrl,
+} from './local/defaults.ts';
 import { createHttpEvent } from './local/http-event.ts';
+import { checkBucket, checkQueue, type QueueDepth, StoreUnreachableError } from './local/preflight.ts';
+import { callbackRoutes, loadServiceConfig } from './local/service-config.ts';
 
 /** What replay did with one message of the quarantine queue. */
 export interface ReplayedRecord {
@@ -240,4 +256,212 @@ async function runRecord(
   const answer: unknown = JSON.parse(response.body ?? '{}');
   const error = typeof answer === 'object' && answer !== null && 'error' in answer ? String(answer.error) : '';
   return { status: response.statusCode ?? 500, error };
+}
+
+const COMMAND: CommandSpec = {
+  command: 'npm run replay',
+  usage: '[--dry-run] [--source <sender>] [--id <id>]... [--drop <id>]... [--route <path>]',
+  about: [
+    'Runs the quarantined callbacks through the current code: those that pass go to the events queue (with',
+    'the id and receive time they would have had) and leave the quarantine; the others stay. Under npm start',
+    "it finds npm start's embedded queues and bucket by SQS_PORT (9324) and S3_PORT (4568); with QUEUE_URL,",
+    'QUARANTINE_QUEUE_URL (and PAYLOAD_BUCKET) set, it replays those (AWS credentials and AWS_REGION set).',
+  ].join('\n'),
+  flags: {
+    'dry-run': { type: 'boolean', help: 'say what would pass, change nothing' },
+    source: { type: 'string', value: '<sender>', help: "only this sender's records (bk-job, tencent-ci, thain)" },
+    id: { type: 'string', multiple: true, value: '<id>', help: 'only this record (its request id or message id, as listed)' },
+    drop: { type: 'string', multiple: true, value: '<id>', help: 'delete this record without running it (junk, a test)' },
+    route: { type: 'string', value: '<path>', help: 'run the chosen records on this route of their sender (a mistyped URL)' },
+  },
+};
+
+/** Exits with one line on stderr. */
+function stop(reason: string): never {
+  process.stderr.write(`npm run replay: ${reason}\n`);
+  process.exit(1);
+}
+
+/** The queues and bucket to replay, and how the command found them. */
+interface Target {
+  readonly client: SQSClient;
+  readonly quarantineUrl: string;
+  readonly eventsUrl: string;
+  readonly bucket?: PayloadBucket;
+  /** The bucket's client, and its endpoint when it is not AWS's. */
+  readonly s3?: S3Client;
+  readonly bucketEndpoint?: string;
+  /** Said before anything is done: where it replays from and to, and why there. */
+  readonly said: string;
+  /** Added to an unreachable queue's message. */
+  readonly hint: string;
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+function targetOf(env: NodeJS.ProcessEnv): Target {
+  const settings = readLocalRunSettings(env, [], { port: DEFAULT_PORT, sqsPort: DEFAULT_SQS_PORT, s3Port: DEFAULT_S3_PORT });
+  if (settings.queueUrl || settings.quarantineQueueUrl) {
+    if (!settings.queueUrl || !settings.quarantineQueueUrl) {
+      throw new ConfigError(
+        `set both QUEUE_URL and QUARANTINE_QUEUE_URL (the stack outputs EventsQueueUrl and QuarantineQueueUrl), or neither for npm start's queues`,
+      );
+    }
+    const name = settings.payloadBucket;
+    const s3 = createS3Client({ logger: quiet });
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    return {
+      client: createSqsClient({ logger: quiet }),
+      quarantineUrl: settings.quarantineQueueUrl,
+      eventsUrl: settings.queueUrl,
+      ...(name && { bucket: createPayloadBucket({ bucket: name, client: s3 }), s3 }),
+      ...(endpoint && { bucketEndpoint: endpoint }),
+      said: `QUARANTINE_QUEUE_URL ${settings.quarantineQueueUrl} -> QUEUE_URL ${settings.queueUrl}${
+        name ? `, bodies from PAYLOAD_BUCKET ${name}` : ' (no PAYLOAD_BUCKET: large bodies cannot be read)'
+      }`,
+      hint: '',
+    };
+  }
+  // No queues named: the ones `npm start` holds on its embedded SQS and S3, found by their ports.
+  const sqsEndpoint = `http://127.0.0.1:${settings.sqsPort}`;
+  const s3Endpoint = `http://127.0.0.1:${settings.s3Port}`;
+  const config = loadServiceConfig();
+  const key = env.AWS_ACCESS_KEY_ID ?? LOCAL_KEY;
+  const credentials = { accessKeyId: key, secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? key };
+  const s3 = createS3Client({ endpoint: s3Endpoint, region: LOCAL_REGION, credentials, logger: quiet });
+  const sqsPortFrom = env.SQS_PORT ? 'SQS_PORT' : `SQS_PORT unset: ${DEFAULT_SQS_PORT}`;
+  const s3PortFrom = env.S3_PORT ? 'S3_PORT' : `S3_PORT unset: ${DEFAULT_S3_PORT}`;
+  return {
+    client: createSqsClient({ endpoint: sqsEndpoint, region: LOCAL_REGION, credentials, logger: quiet }),
+    quarantineUrl: localQueueUrl(config, sqsEndpoint, 'QuarantineQueue'),
+    eventsUrl: localQueueUrl(config, sqsEndpoint, 'EventsQueue'),
+    bucket: createPayloadBucket({ bucket: settings.payloadBucket ?? localBucketName(config), client: s3 }),
+    s3,
+    bucketEndpoint: s3Endpoint,
+    said: `npm start's embedded SQS at ${sqsEndpoint} (${sqsPortFrom}) and S3 at ${s3Endpoint} (${s3PortFrom})`,
+    hint: '; is npm start running? If it runs with other ports, give replay the same (SQS_PORT=<port> S3_PORT=<port> npm run replay)',
+  };
+}
+
+/** One line per record: when it came, its sender, route and labels, and what replay did with it. */
+function recordLine(done: ReplayedRecord): string {
+  const record = done.record;
+  const id = record?.requestId || done.messageId;
+  if (!record) return `  ${done.action}: message ${done.messageId}${done.error ? `: ${done.error}` : ''}`;
+  const labels = new URLSearchParams(record.labels).toString();
+  const route = done.route && done.route !== record.route ? `${record.route} -> ${done.route}` : record.route;
+  const outcome =
+    done.action === 'replayed' || done.action === 'would replay'
+      ? `${done.action}: ${record.status} -> 200, event ${done.eventId}`
+      : done.action === 'failing'
+        ? `still failing: ${record.status} -> ${done.status} ${done.error}`
+        : done.action === 'unreadable'
+          ? `unreadable: ${done.error}`
+          : `${done.action}`;
+  return `  ${record.receivedAt}  ${record.source}  ${route}${labels ? `?${labels}` : ''}  ${outcome}  [id ${id}]`;
+}
+
+/** `npm run replay [-- --dry-run ...]`: replays the deployed quarantine, or `npm start`'s when no URL is set. */
+async function main(): Promise<void> {
+  let args: ReturnType<typeof readArgs>;
+  try {
+    args = readArgs(COMMAND, process.argv.slice(2));
+  } catch (error) {
+    stop(error instanceof UsageError ? error.message : String(error));
+  }
+  if (args.help) {
+    process.stdout.write(helpText(COMMAND));
+    return;
+  }
+  const dryRun = args.values['dry-run'] === true;
+  const source = stringOf(args.values.source);
+  const ids = new Set(listOf(args.values.id));
+  const drops = new Set(listOf(args.values.drop));
+  const route = stringOf(args.values.route);
+  if (source !== undefined && !isSourceName(source)) stop(`--source ${source}: no sender is named so (${SOURCE_NAMES.join(', ')})`);
+  if (route !== undefined) {
+    if (source === undefined && ids.size === 0) stop('--route applies to the records you choose: add --source <sender> or --id <id>');
+    const routes = callbackRoutes().filter((candidate) => source === undefined || candidate.source === source);
+    if (!routes.some((candidate) => candidate.path === route)) {
+      stop(`--route ${route}: not a route${source ? ` of ${source}` : ''} (${routes.map((candidate) => candidate.path).join(', ')})`);
+    }
+  }
+  let target: Target;
+  try {
+    target = targetOf(process.env);
+  } catch (error) {
+    stop(error instanceof ConfigError ? error.message : String(error));
+  }
+  process.stdout.write(`replaying ${target.said}${dryRun ? ' (dry run: nothing is sent or deleted)' : ''}\n`);
+  const { client } = target;
+  try {
+    let before: QueueDepth;
+    try {
+      before = await checkQueue(target.quarantineUrl, 'the quarantine queue', client);
+      await checkQueue(target.eventsUrl, 'the events queue', client);
+      if (target.bucket) await checkBucket(target.bucket.name, target.s3, target.bucketEndpoint);
+    } catch (error) {
+      stop(error instanceof StoreUnreachableError ? `${error.message}${target.hint}` : String(error));
+    }
+    const stopper = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        process.stdout.write('stopping: the records taken are being released\n');
+        stopper.abort();
+      });
+    }
+    const matches = (record: QuarantineRecord | undefined, messageId: string, wanted: ReadonlySet<string>) =>
+      wanted.has(messageId) || (record !== undefined && wanted.has(record.requestId));
+    let summary: ReplaySummary;
+    try {
+      summary = await replayQuarantine({
+        client,
+        quarantineUrl: target.quarantineUrl,
+        eventsUrl: target.eventsUrl,
+        bucket: target.bucket,
+        dryRun,
+        ...((source !== undefined || ids.size > 0) && {
+          select: (record: QuarantineRecord, messageId: string) =>
+            (source === undefined || record.source === source) &&
+            (ids.size === 0 || matches(record, messageId, ids) || matches(record, messageId, drops)),
+        }),
+        ...(drops.size > 0 && { drop: (record: QuarantineRecord | undefined, messageId: string) => matches(record, messageId, drops) }),
+        ...(route !== undefined && { route }),
+        onRecord: (done) => process.stdout.write(`${recordLine(done)}\n`),
+        signal: stopper.signal,
+      });
+    } catch (error) {
+      stop(awsProblem(error, 'replay', 'sqs:ReceiveMessage, sqs:SendMessage and sqs:DeleteMessage', target.quarantineUrl));
+    }
+    const after = await checkQueue(target.quarantineUrl, 'the quarantine queue', client);
+    const verb = dryRun ? 'would replay' : 'replayed';
+    process.stdout.write(
+      `${verb} ${summary.replayed}, still failing ${summary.failing.length}${summary.dropped ? `, ${dryRun ? 'would drop' : 'dropped'} ${summary.dropped}` : ''}\n`,
+    );
+    if (summary.stopped) {
+      process.stdout.write('stopped before the end: run npm run replay again for the rest\n');
+    } else if (before.inFlight > 0) {
+      // Counted before this run took any: records another replay holds, or one that was killed.
+      process.stdout.write(
+        `not done: ${before.inFlight} record(s) were in flight, taken by another replay or by one that was killed; they come back within ${REPLAY_VISIBILITY_SECONDS} s of being taken: run npm run replay again then\n`,
+      );
+    } else {
+      process.stdout.write(
+        after.visible > 0 ? `${after.visible} record(s) stay in the quarantine for the next fix\n` : 'done: the quarantine is empty\n',
+      );
+    }
+    for (const id of [...ids, ...drops]) {
+      if (!summary.records.some((done) => done.messageId === id || done.record?.requestId === id)) {
+        process.stdout.write(`no record has the id ${id}\n`);
+      }
+    }
+  } finally {
+    client.destroy();
+    target.s3?.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.LOG_LEVEL ??= 'silent';
+  await main();
 }

@@ -74,7 +74,7 @@ export function readArgs(spec: CommandSpec, argv: readonly string[], env: NodeJS
     });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('.')[0] : String(error);
-    throw new UsageError(`${spec.command}: ${message}; ${spec.command} -- --help lists what it takes`);
+    throw new UsageError(`${message}; ${spec.command} -- --help lists what it takes`);
   }
   return { values: parsed.values, positionals: parsed.positionals, help: parsed.values.help === true };
 }

@@ -9,7 +9,7 @@ export function awsProblem(error: unknown, what: string, action: string, endpoin
   const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
   const status = httpStatusOf(error);
   const where = endpoint ? new URL(endpoint).host : 'the endpoint';
-  if (error.message === 'Region is missing') {
+  if (error.message === 'Region is missing' || error.message.startsWith('Region not accepted')) {
     return `${what}: the AWS SDK has no region: set AWS_REGION (the region the resource is in, such as eu-west-1)`;
   }
   if (error.name === 'CredentialsProviderError') {

@@ -3,15 +3,8 @@ import { setLogWriter } from '../../lib/http/log.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { environmentSuffix } from '../../lib/sources/sender.ts';
 import { type CommandSpec, helpText, readArgs, UsageError } from '../cli/args.ts';
-import {
-  DEFAULT_PORT,
-  DEFAULT_REDRIVE_INTERVAL_MS,
-  DEFAULT_S3_PORT,
-  DEFAULT_SQS_PORT,
-  LOCAL_KEY,
-  type LocalRun,
-  startLocalRun,
-} from './local-run.ts';
+import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, LOCAL_KEY } from './defaults.ts';
+import { type LocalRun, startLocalRun } from './local-run.ts';
 import { checkBucket, checkQueue, StoreUnreachableError } from './preflight.ts';
 import { redriveLine, reloadLine, requestLine } from './report.ts';
 

@@ -263,6 +263,15 @@ export function readQueueSettings(env: Environment): QueueSettings {
   };
 }
 
+/**
+ * Reads a port variable (`PORT`, `SQS_PORT`, `S3_PORT`) strictly: an integer 0–65535, else `fallback`
+ * when unset. For the tools that find `npm start` by its ports.
+ * @throws ConfigError for anything else
+ */
+export function readPort(env: Environment, variable: string, fallback: number): number {
+  return readVariable(env, variable, PortSchema) ?? fallback;
+}
+
 /** What `npm start` reads besides each source's access settings. */
 export interface LocalRunSettings {
   readonly port: number;
