@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTemplate } from './build/sls-package.ts';
 import { SERVICE_DIR } from './local/service-config.ts';
+import { ownEnvironment, startChild } from './testing/child-run.ts';
 import { copyService, type ServiceCopy } from './testing/service-copy.ts';
 
 // docs/adding-a-sender.md, followed in a copy of the repository: each of its code blocks written where
@@ -156,26 +157,10 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
   }, 180_000);
 
   it('is served by npm start: its sample gets 200 and its event reaches the queue', async () => {
-    const child = spawn(NODE, ['--import', 'tsx', 'infra/local/start.ts'], {
-      cwd: copy,
-      env: { ...ownEnvironment(), PORT: '0', SQS_PORT: '0', S3_PORT: '0', LOG_LEVEL: 'silent' },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startChild('infra/local/start.ts', [], { cwd: copy });
     try {
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      const url = await waitFor(
-        () => /listening on (http:\/\/\S+)/.exec(output)?.[1],
-        child,
-        () => output,
-      );
-      expect(output).toContain('POST /callbacks/acme -> acme');
+      const [, url] = await child.waitFor(/listening on (http:\/\/\S+)/);
+      expect(child.output()).toContain('POST /callbacks/acme -> acme');
       const sample = await readFile(join(copy, 'events', 'acme', 'acme-run-done.http'));
       const split = sample.indexOf('\n\n');
       const response = await fetch(`${url}/callbacks/acme?team=data`, {
@@ -185,14 +170,10 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
       });
       expect(response.status).toBe(200);
       const { id } = (await response.json()) as { id: string };
-      const printed = await waitFor(
-        () => output.split('\n').find((line) => line.includes(id) && line.startsWith('event ->')),
-        child,
-        () => output,
-      );
-      expect(JSON.parse(printed.slice(printed.indexOf('{')))).toMatchObject({ source: 'acme', type: 'acme.run.finished', subject: 'r-42' });
+      // npm start's line for it: the event's type, subject and id, as the queue got it.
+      await child.waitFor(new RegExp(`#1 200 POST /callbacks/acme\\?team=data  acme\\.run\\.finished  subject r-42  id ${id}`));
     } finally {
-      stop(child);
+      await child.stop();
     }
   }, 60_000);
 
@@ -226,31 +207,3 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
     expect(template.Outputs.AcmeLambdaFunctionUrl).toBeDefined();
   }, 120_000);
 });
-
-/** This process's environment without what vitest set for its own workers (a vitest run in the copy starts afresh). */
-function ownEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'NODE_ENV' && name !== 'TEST'),
-  );
-}
-
-/** Polls `find` until it returns a value, failing if the child exits or 30 s pass. */
-async function waitFor<T>(find: () => T | undefined, child: ChildProcess, output: () => string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start in the copy: ${output().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Stops the local run and what it started (its own process group). */
-function stop(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-}

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HttpSample, parseHttpSample } from '../local/http-sample.ts';
 
@@ -23,4 +23,17 @@ export function loadFixtures(source: string): HttpFixture[] {
     .filter((file) => file.endsWith('.http'))
     .sort()
     .map((file) => loadFixture(source, file));
+}
+
+/** Whether a sample has its expectation in `<name>.expected.json` beside it (every such sample is checked by `infra/local/samples.test.ts`). */
+export function hasExpectedFile(source: string, name: string): boolean {
+  return existsSync(join(EVENTS_DIR, source, `${name}.expected.json`));
+}
+
+/**
+ * A source's samples whose expectations its own test lists in its tables: all but those saved with
+ * a `.expected.json` (the inspector's "save as a sample"), which are checked against that file.
+ */
+export function listedSamples(source: string): HttpFixture[] {
+  return loadFixtures(source).filter((fixture) => !hasExpectedFile(source, fixture.name));
 }
