@@ -58,7 +58,13 @@ function served(overrides: Partial<ServedRequest>): ServedRequest {
     objects: [],
     failures: [],
     replays: [],
-    route: { routeKey: 'ANY /callbacks/thain/{kind}', function: 'thain', source: 'thain', functionUrl: false, path: '/callbacks/thain/flow' },
+    route: {
+      routeKey: 'ANY /callbacks/thain/{kind}',
+      function: 'thain',
+      source: 'thain',
+      functionUrl: false,
+      path: '/callbacks/thain/flow',
+    },
     ...overrides,
   };
 }
@@ -90,7 +96,11 @@ describe('saving a request as a sample', () => {
     // Act
     const saved = await saveSample(request, 'thain-job-saved', { samplesDir: dir });
     // Assess
-    expect(saved).toEqual({ http: join(dir, 'thain', 'thain-job-saved.http'), expected: join(dir, 'thain', 'thain-job-saved.expected.json'), status: 200 });
+    expect(saved).toEqual({
+      http: join(dir, 'thain', 'thain-job-saved.http'),
+      expected: join(dir, 'thain', 'thain-job-saved.expected.json'),
+      status: 200,
+    });
     const text = await readFile(saved.http, 'utf8');
     expect(text).not.toContain(token);
     expect(text).not.toContain('Authorization');
@@ -103,7 +113,12 @@ describe('saving a request as a sample', () => {
     expect(expected).toMatchObject({
       receivedAt: '2026-03-12T10:33:20.000Z',
       status: 200,
-      event: { type: 'thain.job.status', subject: '2', time: '2026-03-12T10:33:20.000Z', data: { labels: { job: 'etl' }, status: 'succeeded' } },
+      event: {
+        type: 'thain.job.status',
+        subject: '2',
+        time: '2026-03-12T10:33:20.000Z',
+        data: { labels: { job: 'etl' }, status: 'succeeded' },
+      },
     });
     expect(await expectationOf('thain', sample, new Date(expected.receivedAt))).toEqual(expected);
   });
@@ -128,13 +143,21 @@ describe('saving a request as a sample', () => {
       await expect(saveSample(request, name, { samplesDir: dir }), name).rejects.toThrow(/is not a sample name/);
     }
     await saveSample(request, 'thain-flow-once', { samplesDir: dir });
-    await expect(saveSample(request, 'thain-flow-once', { samplesDir: dir })).rejects.toThrow('thain/thain-flow-once.http exists: pick another name');
+    await expect(saveSample(request, 'thain-flow-once', { samplesDir: dir })).rejects.toThrow(
+      'thain/thain-flow-once.http exists: pick another name',
+    );
     const { route: _route, ...unrouted } = request;
-    await expect(saveSample({ ...unrouted, path: '/callbacks/bkjob' }, 'x-y', { samplesDir: dir })).rejects.toThrow(/did not reach a sender's route/);
+    await expect(saveSample({ ...unrouted, path: '/callbacks/bkjob' }, 'x-y', { samplesDir: dir })).rejects.toThrow(
+      /did not reach a sender's route/,
+    );
     await expect(
-      saveSample(served({ route: { ...(request.route ?? { routeKey: '', function: '', functionUrl: false }), path: '/callbacks/thain/task' } }), 'x-z', {
-        samplesDir: dir,
-      }),
+      saveSample(
+        served({ route: { ...(request.route ?? { routeKey: '', function: '', functionUrl: false }), path: '/callbacks/thain/task' } }),
+        'x-z',
+        {
+          samplesDir: dir,
+        },
+      ),
     ).rejects.toThrow('request #7 was posted to no route of thain: a sample must name one');
   });
 });

@@ -10,7 +10,7 @@ import { routeNameOf } from '../../lib/sources/sender.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { createHttpEvent } from './http-event.ts';
 import { formatHttpSample, type HttpSample } from './http-sample.ts';
-import type { ServedRequest } from './journal.ts';
+import { eventTextOf, type ServedRequest } from './journal.ts';
 import { callbackRoutes, SERVICE_DIR } from './service-config.ts';
 
 /**
@@ -124,7 +124,7 @@ export async function saveSample(
     contentType: headers.find(([header]) => header.toLowerCase() === 'content-type')?.[1] ?? '',
     body,
   };
-  const expected = await expectationOf(sender.name, sample, request.receivedAt, options);
+  const expected = await expectationAsServed(sender.name, sample, request, options);
   if ((expected.status !== 200) !== name.includes('-invalid-')) {
     throw new Error(
       expected.status === 200
@@ -151,6 +151,33 @@ export async function saveSample(
       : error;
   }
   return { http: httpFile, expected: expectedFile, status: expected.status };
+}
+
+/**
+ * The expectation of a sample saved from a served request, at the receive time its handler used:
+ * that is the event's `time` when the sender sends none (the event then reads the same as on the
+ * inspector, id included), else the time the local server took the request.
+ */
+async function expectationAsServed(source: string, sample: HttpSample, request: ServedRequest, code: SampleCode): Promise<ExpectedSample> {
+  const live = parsedEvent(eventTextOf(request));
+  const times = [live?.time, request.receivedAt.toISOString()].filter(
+    (time): time is string => typeof time === 'string' && !Number.isNaN(Date.parse(time)),
+  );
+  for (const time of times) {
+    const expected = await expectationOf(source, sample, new Date(time), code);
+    if (live === undefined || (expected.event?.id === live.id && expected.event?.time === live.time)) return expected;
+  }
+  return expectationOf(source, sample, request.receivedAt, code);
+}
+
+function parsedEvent(text: string | undefined): { id: unknown; time: unknown } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const event: unknown = JSON.parse(text);
+    return typeof event === 'object' && event !== null && 'id' in event && 'time' in event ? { id: event.id, time: event.time } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The tokens `TOKENS_<SOURCE>` lists (those kept in SSM are not known here). */

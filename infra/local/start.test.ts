@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFixture } from '../testing/fixtures.ts';
 import { runScript, startChild } from '../testing/child-run.ts';
+import { loadFixture } from '../testing/fixtures.ts';
 import { startTestS3, type TestS3 } from '../testing/s3.ts';
 import { startTestSqs, type TestSqs } from '../testing/sqs.ts';
 
@@ -144,15 +144,27 @@ describe('npm start, running', () => {
       await child.waitFor(new RegExp(`^${time} #5 404 `, 'm'));
       const output = child.output();
       expect(output).toMatch(
-        new RegExp(`^${time} #1 200 POST /callbacks/thain/flow\\?flow=etl  thain\\.flow\\.status  subject 5001  id ${first.id}  [\\d.]+ ms$`, 'm'),
+        new RegExp(
+          `^${time} #1 200 POST /callbacks/thain/flow\\?flow=etl  thain\\.flow\\.status  subject 5001  id ${first.id}  [\\d.]+ ms$`,
+          'm',
+        ),
       );
       // --verbose: the attributes and the event under its line.
       expect(output).toContain('  attributes: source=thain type=thain.flow.status status=succeeded\n  {\n    "specversion": "1.0",');
-      expect(output).toMatch(new RegExp(`^${time} #2 200 POST /callbacks/bk-job\\?team=ops&token=REDACTED  bkjob\\.job\\.finished  subject 7`, 'm'));
-      expect(output).toMatch(new RegExp(`^${time} #3 200 POST /callbacks/bk-job\\?team=ops  bkjob\\.job\\.finished  subject 7  id \\w+  duplicate of #2 `, 'm'));
-      expect(output).toMatch(new RegExp(`^${time} #4 422 POST /callbacks/bk-job  quarantined: bk-job callback is not valid: job_instance_id: is missing`, 'm'));
       expect(output).toMatch(
-        new RegExp(`^${time} #5 404 POST /callbacks/bkjob  no route serves this path; the routes: POST /callbacks/bk-job, POST /url/bkJob/…, `, 'm'),
+        new RegExp(`^${time} #2 200 POST /callbacks/bk-job\\?team=ops&token=REDACTED  bkjob\\.job\\.finished  subject 7`, 'm'),
+      );
+      expect(output).toMatch(
+        new RegExp(`^${time} #3 200 POST /callbacks/bk-job\\?team=ops  bkjob\\.job\\.finished  subject 7  id \\w+  duplicate of #2 `, 'm'),
+      );
+      expect(output).toMatch(
+        new RegExp(`^${time} #4 422 POST /callbacks/bk-job  quarantined: bk-job callback is not valid: job_instance_id: is missing`, 'm'),
+      );
+      expect(output).toMatch(
+        new RegExp(
+          `^${time} #5 404 POST /callbacks/bkjob  no route serves this path; the routes: POST /callbacks/bk-job, POST /url/bkJob/…, `,
+          'm',
+        ),
       );
       expect(output).not.toContain('secret-value');
     } finally {
@@ -171,7 +183,9 @@ describe('npm start, running', () => {
       const [, url] = await child.waitFor(/listening on (http:\/\/\S+)/);
       expect(child.output()).toMatch(/^jobhooks local run: external queue \(QUEUE_URL\), embedded bucket$/m);
       expect(child.output()).toContain(`  events      ${queueUrl} (QUEUE_URL, checked)`);
-      const answer = (await (await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":8,"status":3}' })).json()) as {
+      const answer = (await (
+        await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":8,"status":3}' })
+      ).json()) as {
         id: string;
       };
       await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"status":3}' });

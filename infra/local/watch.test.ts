@@ -43,16 +43,26 @@ describe('npm start -- --watch', () => {
     expect(child.output()).toContain('  watch       on: lib/ and functions/ reload the handlers when they change');
     expect(await errorOf('{"status":3}')).toMatch(/^bk-job callback is not valid/);
 
-    await edit((text) => text.replace(WHAT, "what: 'bk-job callback (edited)'"), /reloaded the handlers in \d+ ms \(lib\/sources\/bk-job\/callback\.ts changed\)/);
+    await edit(
+      (text) => text.replace(WHAT, "what: 'bk-job callback (edited)'"),
+      /reloaded the handlers in \d+ ms \(lib\/sources\/bk-job\/callback\.ts changed\)/,
+    );
     expect(await errorOf('{"status":3}')).toMatch(/^bk-job callback \(edited\) is not valid/);
 
     // The first request's record, still in the quarantine, goes through the code as it is now.
-    const replay = await fetch(`${url}/_inspector/requests/1/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const replay = await fetch(`${url}/_inspector/requests/1/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(await replay.json()).toMatchObject({ status: 422, error: expect.stringMatching(/^bk-job callback \(edited\) is not valid/) });
   }, 60_000);
 
   it('keeps serving the code before when a change does not load', async () => {
-    await edit((text) => `${text}\nexport const broken = ;\n`, /reload failed, still serving the code before \(lib\/sources\/bk-job\/callback\.ts changed\): /);
+    await edit(
+      (text) => `${text}\nexport const broken = ;\n`,
+      /reload failed, still serving the code before \(lib\/sources\/bk-job\/callback\.ts changed\): /,
+    );
     expect(await errorOf('{"status":3}')).toMatch(/^bk-job callback \(edited\) is not valid/);
   }, 60_000);
 });

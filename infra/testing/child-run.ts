@@ -100,7 +100,12 @@ export async function runScript(
     execFile(
       process.execPath,
       ['--import', 'tsx', join(cwd, script), ...args],
-      { cwd, env: { ...(options.inherit === false ? {} : ownEnvironment()), ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd,
+        env: { ...(options.inherit === false ? {} : ownEnvironment()), ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ code, stdout, stderr });

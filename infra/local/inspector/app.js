@@ -65,6 +65,7 @@ function renderList() {
       const tr = element('tr');
       tr.dataset.seq = String(row.seq);
       tr.dataset.outcome = row.outcome;
+      tr.dataset.done = String(row.done);
       if (row.eventId) tr.dataset.eventId = row.eventId;
       if (row.duplicateOf !== null) tr.dataset.duplicateOf = String(row.duplicateOf);
       if (row.seq === state.selected) tr.classList.add('selected');
