@@ -70,7 +70,7 @@ async function screenshot(name: string): Promise<void> {
 const message = (text: RegExp) => page.locator('#message', { hasText: text }).waitFor();
 /** A request's row, once it is answered. */
 const row = (seq: number) => page.locator(`#requests tbody tr[data-seq="${seq}"][data-done="true"]`);
-const text = (selector: string) => page.locator(selector).innerText();
+const text = async (selector: string) => (await page.locator(selector).textContent()) ?? '';
 
 describe('the inspector page, in a browser', () => {
   it('shows a posted sample as it arrives, with its raw request beside its event', async () => {
@@ -79,7 +79,7 @@ describe('the inspector page, in a browser', () => {
     const { id } = v.parse(v.object({ id: v.string() }), JSON.parse(answer.body));
     await row(1).waitFor();
     expect(await row(1).getAttribute('data-event-id')).toBe(id);
-    expect(await row(1).innerText()).toContain('POST /callbacks/bk-job');
+    expect(await row(1).textContent()).toContain('POST /callbacks/bk-job');
     await row(1).click();
     await page.waitForSelector('#detail[data-seq="1"]');
     expect(await text('#request-line')).toBe('POST /callbacks/bk-job?team=data');
@@ -102,7 +102,7 @@ describe('the inspector page, in a browser', () => {
     await row(2).waitFor();
     expect(await row(2).getAttribute('data-duplicate-of')).toBe('1');
     expect(await row(2).getAttribute('data-event-id')).toBe(await row(1).getAttribute('data-event-id'));
-    expect(await row(2).innerText()).toContain('duplicate of #1');
+    expect(await row(2).textContent()).toContain('duplicate of #1');
     await page.waitForSelector('#detail[data-seq="2"]');
     expect(await text('#result-title')).toBe('Event sent to the events queue · duplicate of #1 (same id)');
     await screenshot('2-duplicate');
@@ -145,11 +145,11 @@ describe('the inspector page, in a browser', () => {
     await page.click('#replay');
     await message(/^replayed: event \w+ is on the events queue$/);
     await page.waitForSelector('#replay-list li[data-status="200"]');
-    expect(JSON.parse(await page.locator('#replay-list li[data-status="200"] pre').innerText())).toMatchObject({
+    expect(JSON.parse(await text('#replay-list li[data-status="200"] pre'))).toMatchObject({
       subject: '77',
       data: { labels: { team: 'ops' } },
     });
-    expect(await row(3).innerText()).toContain('replayed');
+    expect(await row(3).textContent()).toContain('replayed');
     const client = testSqsClient(run.sqsEndpoint ?? '');
     try {
       const bodies = (await receiveAll(client, run.eventsQueueUrl, { remove: true })).map((message) => JSON.parse(message.Body ?? '{}'));
