@@ -21,8 +21,9 @@ import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
 import { isSourceName, SOURCE_NAMES } from '../lib/sources/registry.ts';
 import type { Callbacks } from '../lib/sources/source.ts';
 import { createPayloadBucket, createS3Client, type PayloadBucket } from '../lib/store/payload-bucket.ts';
-import { type CommandSpec, helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
 import { awsProblem } from './cli/aws-problem.ts';
+import { REPLAY_COMMAND } from './cli/commands.ts';
 import {
   DEFAULT_PORT,
   DEFAULT_S3_PORT,
@@ -258,24 +259,6 @@ async function runRecord(
   return { status: response.statusCode ?? 500, error };
 }
 
-const COMMAND: CommandSpec = {
-  command: 'npm run replay',
-  usage: '[--dry-run] [--source <sender>] [--id <id>]... [--drop <id>]... [--route <path>]',
-  about: [
-    'Runs the quarantined callbacks through the current code: those that pass go to the events queue (with',
-    'the id and receive time they would have had) and leave the quarantine; the others stay. Under npm start',
-    "it finds npm start's embedded queues and bucket by SQS_PORT (9324) and S3_PORT (4568); with QUEUE_URL,",
-    'QUARANTINE_QUEUE_URL (and PAYLOAD_BUCKET) set, it replays those (AWS credentials and AWS_REGION set).',
-  ].join('\n'),
-  flags: {
-    'dry-run': { type: 'boolean', help: 'say what would pass, change nothing' },
-    source: { type: 'string', value: '<sender>', help: "only this sender's records (bk-job, tencent-ci, thain)" },
-    id: { type: 'string', multiple: true, value: '<id>', help: 'only this record (its request id or message id, as listed)' },
-    drop: { type: 'string', multiple: true, value: '<id>', help: 'delete this record without running it (junk, a test)' },
-    route: { type: 'string', value: '<path>', help: 'run the chosen records on this route of their sender (a mistyped URL)' },
-  },
-};
-
 /** Exits with one line on stderr. */
 function stop(reason: string): never {
   process.stderr.write(`npm run replay: ${reason}\n`);
@@ -365,12 +348,12 @@ function recordLine(done: ReplayedRecord): string {
 async function main(): Promise<void> {
   let args: ReturnType<typeof readArgs>;
   try {
-    args = readArgs(COMMAND, process.argv.slice(2));
+    args = readArgs(REPLAY_COMMAND, process.argv.slice(2));
   } catch (error) {
     stop(error instanceof UsageError ? error.message : String(error));
   }
   if (args.help) {
-    process.stdout.write(helpText(COMMAND));
+    process.stdout.write(helpText(REPLAY_COMMAND));
     return;
   }
   const dryRun = args.values['dry-run'] === true;

@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import * as v from 'valibot';
 import { ConfigError, readPort } from '../lib/config/settings.ts';
-import { type CommandSpec, helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { SEND_COMMAND } from './cli/commands.ts';
 import { DEFAULT_PORT } from './local/defaults.ts';
 import { type HttpSample, readHttpSample } from './local/http-sample.ts';
 import { ExpectedSampleSchema } from './local/samples.ts';
@@ -85,24 +86,6 @@ export function expectedStatus(file: string): (status: number) => boolean {
   return file.includes('-invalid-') ? (status) => status >= 400 && status < 500 : (status) => status === 200;
 }
 
-const COMMAND: CommandSpec = {
-  command: 'npm run send',
-  usage: '<file.http>... [--label k=v]... [--token <token>] [--times N] [--url <base>]',
-  about: [
-    'Posts samples as their senders post them: to the route and query of the request line, with the',
-    "file's header lines in their order and its exact body bytes. Prints each answer and event id;",
-    'exits 1 when an answer is not the one the sample expects (200; a 4xx for an -invalid- sample; the',
-    'status of its .expected.json). To npm start on 127.0.0.1:$PORT (3000) unless --url says where.',
-  ].join('\n'),
-  flags: {
-    label: { type: 'string', multiple: true, value: 'k=v', help: 'add a label (a query parameter) to every post' },
-    token: { type: 'string', value: '<token>', help: 'pass this token (in the query, as senders do)' },
-    times: { type: 'string', value: 'N', help: 'post each file N times (a resend gets the same event id)' },
-    url: { type: 'string', value: '<base>', help: 'post there instead: a deployed HTTP API or function URL base' },
-  },
-  positionals: true,
-};
-
 /** Exits with one line on stderr. */
 function stop(reason: string): never {
   process.stderr.write(`npm run send: ${reason}\n`);
@@ -113,12 +96,12 @@ function stop(reason: string): never {
 async function main(): Promise<void> {
   let args: ReturnType<typeof readArgs>;
   try {
-    args = readArgs(COMMAND, process.argv.slice(2));
+    args = readArgs(SEND_COMMAND, process.argv.slice(2));
   } catch (error) {
     stop(error instanceof UsageError ? error.message : String(error));
   }
   if (args.help) {
-    process.stdout.write(helpText(COMMAND));
+    process.stdout.write(helpText(SEND_COMMAND));
     return;
   }
   if (args.positionals.length === 0) stop('name the samples to post: npm run send -- events/thain/thain-flow-success.http');

@@ -2,7 +2,8 @@ import { ConfigError, type LocalRunSettings, readAccessSettings, readLocalRunSet
 import { setLogWriter } from '../../lib/http/log.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { environmentSuffix } from '../../lib/sources/sender.ts';
-import { type CommandSpec, helpText, readArgs, UsageError } from '../cli/args.ts';
+import { helpText, readArgs, UsageError } from '../cli/args.ts';
+import { START_COMMAND } from '../cli/commands.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, LOCAL_KEY } from './defaults.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
 import { checkBucket, checkQueue, StoreUnreachableError } from './preflight.ts';
@@ -24,19 +25,6 @@ function flush(): void {
 }
 setLogWriter(print);
 
-const COMMAND: CommandSpec = {
-  command: 'npm start',
-  usage: '[--watch] [--verbose]',
-  about: [
-    'Runs the handlers on http://127.0.0.1:$PORT (3000) with an embedded queue and bucket (or QUEUE_URL and',
-    'PAYLOAD_BUCKET), the spool redrive, and the inspector page at http://127.0.0.1:$PORT/.',
-  ].join('\n'),
-  flags: {
-    watch: { type: 'boolean', help: 'reload the handlers when a file under lib/ or functions/ changes' },
-    verbose: { type: 'boolean', help: 'print each event (or quarantine record) under its line' },
-  },
-};
-
 /** Stops `npm start` with one line on stderr and exit code 1. */
 function stop(reason: string): never {
   process.stderr.write(`npm start: ${reason}\n`);
@@ -47,9 +35,9 @@ const started = performance.now();
 let watch = false;
 let verbose = false;
 try {
-  const args = readArgs(COMMAND, process.argv.slice(2));
+  const args = readArgs(START_COMMAND, process.argv.slice(2));
   if (args.help) {
-    process.stdout.write(helpText(COMMAND));
+    process.stdout.write(helpText(START_COMMAND));
     process.exit(0);
   }
   watch = args.values.watch === true;
