@@ -10,7 +10,10 @@ import { SERVICE_DIR } from './local/service-config.ts';
 // heading an anchor names), and its commands are ones that run as written: deploy and AWS commands
 // name their region, Node runs the pinned one, npm scripts and their flags exist, files named exist.
 
-const FILES = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], { cwd: SERVICE_DIR, encoding: 'utf8' })
+const FILES = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], {
+  cwd: SERVICE_DIR,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter((file) => file !== '' && !file.startsWith('node_modules/') && existsSync(join(SERVICE_DIR, file)));
 
@@ -79,7 +82,8 @@ function problemsOf(command: string): string[] {
   if (/^([A-Z_]+=\S*\s+)*aws [a-z0-9-]+ [a-z]/.test(command) && !/--region[ =]\S/.test(command) && !pattern) {
     problems.push('names no --region');
   }
-  if (/(^|\s)node\s/.test(command)) problems.push('runs the machine\'s node: use node_modules/.bin/node (the pinned Node 24) or an npm script');
+  if (/(^|\s)node\s/.test(command))
+    problems.push("runs the machine's node: use node_modules/.bin/node (the pinned Node 24) or an npm script");
   for (const [, script = ''] of command.matchAll(/\bnpm run ([\w:-]+)/g)) {
     if (!(script in SCRIPTS)) problems.push(`npm run ${script}: package.json has no such script`);
   }
@@ -106,24 +110,32 @@ describe('the Markdown files', () => {
     expect(FILES.filter((file) => file.startsWith('docs/')).length).toBeGreaterThan(3);
   });
 
-  it.each(FILES.map((file) => [file]))('%s: every relative link names a file of the repository, and a heading of it that exists', (file) => {
-    const markdown = readFileSync(join(SERVICE_DIR, file), 'utf8');
-    const broken: string[] = [];
-    for (const target of linksOf(markdown)) {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
-      const [path = '', anchor] = target.split('#');
-      const resolved = path === '' ? join(SERVICE_DIR, file) : normalize(join(SERVICE_DIR, dirname(file), decodeURIComponent(path)));
-      const inside = relative(SERVICE_DIR, resolved);
-      if (inside.startsWith('..') || !existsSync(resolved)) {
-        broken.push(`${target}: ${inside.startsWith('..') ? 'outside the repository' : 'no such file'}`);
-        continue;
+  it.each(FILES.map((file) => [file]))(
+    '%s: every relative link names a file of the repository, and a heading of it that exists',
+    (file) => {
+      const markdown = readFileSync(join(SERVICE_DIR, file), 'utf8');
+      const broken: string[] = [];
+      for (const target of linksOf(markdown)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+        const [path = '', anchor] = target.split('#');
+        const resolved = path === '' ? join(SERVICE_DIR, file) : normalize(join(SERVICE_DIR, dirname(file), decodeURIComponent(path)));
+        const inside = relative(SERVICE_DIR, resolved);
+        if (inside.startsWith('..') || !existsSync(resolved)) {
+          broken.push(`${target}: ${inside.startsWith('..') ? 'outside the repository' : 'no such file'}`);
+          continue;
+        }
+        if (
+          anchor !== undefined &&
+          statSync(resolved).isFile() &&
+          resolved.endsWith('.md') &&
+          !anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)
+        ) {
+          broken.push(`${target}: ${relative(SERVICE_DIR, resolved)} has no heading #${anchor}`);
+        }
       }
-      if (anchor !== undefined && statSync(resolved).isFile() && resolved.endsWith('.md') && !anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)) {
-        broken.push(`${target}: ${relative(SERVICE_DIR, resolved)} has no heading #${anchor}`);
-      }
-    }
-    expect(broken).toEqual([]);
-  });
+      expect(broken).toEqual([]);
+    },
+  );
 
   it.each(FILES.map((file) => [file]))('%s: names no file outside the repository', (file) => {
     const markdown = readFileSync(join(SERVICE_DIR, file), 'utf8');
