@@ -6,6 +6,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
 import { quarantineFromEnvironment } from '../../lib/queue/quarantine.ts';
 import { createSqsClient, queueFromEnvironment } from '../../lib/queue/send-event.ts';
+import { senderNamed } from '../../lib/sources/registry.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
 import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
@@ -459,10 +460,17 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     redrive: async () => (await redriveRun().run).summary,
     replay,
     reload,
-    routes: served.flatMap((fn) => [
-      ...fn.routes.map((route) => `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}`),
-      ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
-    ]),
+    routes: served.flatMap((fn) => {
+      // A sender with several routes is served on one path with a `{param}`: its values are the route names.
+      const names = Object.keys((fn.sender !== undefined && senderNamed(fn.sender)?.routes) || {});
+      return [
+        ...fn.routes.map((route) => {
+          const param = names.length > 1 ? /\{[^}/]+\}/.exec(route.path)?.[0] : undefined;
+          return `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}${param ? ` (${param}: ${names.join(', ')})` : ''}`;
+        }),
+        ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
+      ];
+    }),
     async close() {
       watcher?.close();
       if (loop) clearInterval(loop);

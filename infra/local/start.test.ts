@@ -162,7 +162,7 @@ describe('npm start, running', () => {
       );
       expect(output).toMatch(
         new RegExp(
-          `^${time} #5 404 POST /callbacks/bkjob  no route serves this path; the routes: POST /callbacks/bk-job, POST /url/bkJob/…, `,
+          `^${time} #5 404 POST /callbacks/bkjob  no route serves this path; the routes: POST /callbacks/bk-job, POST /url/bkJob/… \\(function URL\\), .*POST /callbacks/thain/\\{kind\\} \\(\\{kind\\}: flow, job, modify\\)`,
           'm',
         ),
       );

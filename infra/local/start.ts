@@ -86,7 +86,7 @@ const run: LocalRun = await startLocalRun({
         : String(error),
   ),
 );
-routes = run.routes.map((route) => route.split(' -> ')[0] ?? route);
+routes = run.routes.map((route) => route.replace(/ -> \S+/, ''));
 process.stdout.write(banner(run, Math.round(performance.now() - started)));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -100,7 +100,7 @@ function renderList() {
 function upsert(row) {
   const known = state.rows.get(row.seq);
   // The stream may bring a request's arrival after its answer: keep the newer view.
-  if (known && known.done && !row.done) return;
+  if (known?.done && !row.done) return;
   state.rows.set(row.seq, row);
 }
 
@@ -181,7 +181,8 @@ async function showDetail(seq) {
   let body = pretty(detail.answer);
   table('result-attributes', []);
   if (detail.outcome === 'event' || detail.outcome === 'spooled') {
-    title = detail.outcome === 'event' ? 'Event sent to the events queue' : 'Event in the spool (SQS did not take it; the redrive sends it)';
+    title =
+      detail.outcome === 'event' ? 'Event sent to the events queue' : 'Event in the spool (SQS did not take it; the redrive sends it)';
     if (detail.duplicateOf !== null) title += ` · duplicate of #${detail.duplicateOf} (same id)`;
     body = pretty(detail.event);
     if (detail.attributes) table('result-attributes', Object.entries(detail.attributes));
@@ -283,7 +284,11 @@ $('replay').addEventListener('click', () => {
   const seq = selectedSeq();
   call(`/_inspector/requests/${seq}/replay`, {})
     .then((replay) =>
-      say(replay.status === 200 ? `replayed: event ${replay.eventId} is on the events queue` : `still failing: ${replay.status} ${replay.error}`),
+      say(
+        replay.status === 200
+          ? `replayed: event ${replay.eventId} is on the events queue`
+          : `still failing: ${replay.status} ${replay.error}`,
+      ),
     )
     .catch((error) => say(error.message, true));
 });
