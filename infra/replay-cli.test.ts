@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalRun, startLocalRun } from './local/local-run.ts';
 import { checkQueue } from './local/preflight.ts';
 import { runScript } from './testing/child-run.ts';
+import { closedPort } from './testing/ports.ts';
 import { receiveAll, testSqsClient } from './testing/sqs.ts';
 
 // `npm run replay` as a user runs it (the npm script's command), against a local run of its own:
@@ -121,13 +121,7 @@ describe('npm run replay', () => {
   });
 
   it('says in one line, without a stack trace, what it cannot reach or what is missing', async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const probe = createServer();
-      probe.listen(0, '127.0.0.1', () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
+    const closed = await closedPort();
     const unreachable = await replay([], { SQS_PORT: String(closed), S3_PORT: ports.S3_PORT });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toBe(

@@ -21,7 +21,7 @@ import { loadCallbacks } from '../lib/sources/load-callbacks.ts';
 import { isSourceName, SOURCE_NAMES } from '../lib/sources/registry.ts';
 import type { Callbacks } from '../lib/sources/source.ts';
 import { createPayloadBucket, createS3Client, type PayloadBucket } from '../lib/store/payload-bucket.ts';
-import { helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { commandLine, fail, listOf, stringOf } from './cli/args.ts';
 import { awsProblem } from './cli/aws-problem.ts';
 import { REPLAY_COMMAND } from './cli/commands.ts';
 import {
@@ -261,8 +261,7 @@ async function runRecord(
 
 /** Exits with one line on stderr. */
 function stop(reason: string): never {
-  process.stderr.write(`npm run replay: ${reason}\n`);
-  process.exit(1);
+  return fail(REPLAY_COMMAND, reason);
 }
 
 /** The queues and bucket to replay, and how the command found them. */
@@ -346,16 +345,7 @@ function recordLine(done: ReplayedRecord): string {
 
 /** `npm run replay [-- --dry-run ...]`: replays the deployed quarantine, or `npm start`'s when no URL is set. */
 async function main(): Promise<void> {
-  let args: ReturnType<typeof readArgs>;
-  try {
-    args = readArgs(REPLAY_COMMAND, process.argv.slice(2));
-  } catch (error) {
-    stop(error instanceof UsageError ? error.message : String(error));
-  }
-  if (args.help) {
-    process.stdout.write(helpText(REPLAY_COMMAND));
-    return;
-  }
+  const args = commandLine(REPLAY_COMMAND);
   const dryRun = args.values['dry-run'] === true;
   const source = stringOf(args.values.source);
   const ids = new Set(listOf(args.values.id));

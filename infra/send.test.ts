@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRun, startLocalRun } from './local/local-run.ts';
 import { postSample } from './send.ts';
 import { runScript } from './testing/child-run.ts';
 import { EVENTS_DIR, loadFixture } from './testing/fixtures.ts';
+import { closedPort } from './testing/ports.ts';
 
 // `npm run send` posts samples as their senders do; checked on the request the local run received.
 let run: LocalRun;
@@ -71,13 +71,7 @@ describe('npm run send', () => {
   });
 
   it('says in one line what is wrong: a flag, a file, a value, nothing listening', async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const probe = createServer();
-      probe.listen(0, '127.0.0.1', () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
+    const closed = await closedPort();
     const sample = join('events', 'thain', 'thain-flow-success.http');
     const cases: Array<[string[], Record<string, string> | undefined, string]> = [
       [[sample, '--lable', 'a=b'], undefined, "npm run send: Unknown option '--lable'; npm run send -- --help lists what it takes"],

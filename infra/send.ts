@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import * as v from 'valibot';
 import { ConfigError, readPort } from '../lib/config/settings.ts';
-import { helpText, listOf, readArgs, stringOf, UsageError } from './cli/args.ts';
+import { commandLine, fail, listOf, stringOf } from './cli/args.ts';
 import { SEND_COMMAND } from './cli/commands.ts';
 import { DEFAULT_PORT } from './local/defaults.ts';
 import { type HttpSample, readHttpSample } from './local/http-sample.ts';
@@ -88,22 +88,12 @@ export function expectedStatus(file: string): (status: number) => boolean {
 
 /** Exits with one line on stderr. */
 function stop(reason: string): never {
-  process.stderr.write(`npm run send: ${reason}\n`);
-  process.exit(1);
+  return fail(SEND_COMMAND, reason);
 }
 
 /** `npm run send -- <file.http>...`. */
 async function main(): Promise<void> {
-  let args: ReturnType<typeof readArgs>;
-  try {
-    args = readArgs(SEND_COMMAND, process.argv.slice(2));
-  } catch (error) {
-    stop(error instanceof UsageError ? error.message : String(error));
-  }
-  if (args.help) {
-    process.stdout.write(helpText(SEND_COMMAND));
-    return;
-  }
+  const args = commandLine(SEND_COMMAND);
   if (args.positionals.length === 0) stop('name the samples to post: npm run send -- events/thain/thain-flow-success.http');
   const labels: Record<string, string> = {};
   for (const label of listOf(args.values.label)) {

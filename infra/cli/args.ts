@@ -104,3 +104,27 @@ export function listOf(value: FlagValue): string[] {
 export function stringOf(value: FlagValue): string | undefined {
   return listOf(value).at(-1);
 }
+
+/** Ends a command with one line on stderr, `<command>: <reason>`, and exit code 1. */
+export function fail(spec: CommandSpec, reason: string): never {
+  process.stderr.write(`${spec.command}: ${reason}\n`);
+  process.exit(1);
+}
+
+/**
+ * Reads a command's line, or ends the command: `--help` prints {@link helpText} (exit code 0), a line
+ * it does not take is one line that says so (exit code 1).
+ */
+export function commandLine(spec: CommandSpec, argv: readonly string[] = process.argv.slice(2)): ParsedArgs {
+  let args: ParsedArgs;
+  try {
+    args = readArgs(spec, argv);
+  } catch (error) {
+    return fail(spec, error instanceof Error ? error.message : String(error));
+  }
+  if (args.help) {
+    process.stdout.write(helpText(spec));
+    process.exit(0);
+  }
+  return args;
+}

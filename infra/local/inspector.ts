@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { readAccessSettings } from '../../lib/config/settings.ts';
+import { labelsOf } from '../../lib/http/callback-handler.ts';
 import { redactSecrets } from '../../lib/http/redact.ts';
-import { eventTextOf, type Journal, recordTextOf, type ServedRequest, shownQuery } from './journal.ts';
+import { eventTextOf, type Journal, jsonObjectOf, recordTextOf, type ServedRequest, secretsOf, shownQuery } from './journal.ts';
 import type { SavedSample } from './samples.ts';
 
 /** What the inspector's buttons do, and where it reads the requests from. */
@@ -158,48 +158,15 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** The secrets a request's view must not show: its own `token` values and the configured tokens of its sender. */
-function secretsOf(served: ServedRequest): string[] {
-  const own = new URLSearchParams(served.query).getAll('token');
-  const source = served.route?.source;
-  if (source === undefined) return own;
-  try {
-    const settings = readAccessSettings(source, process.env);
-    return [...own, ...(settings.tokens.from === 'variable' ? settings.tokens.tokens : [])];
-  } catch {
-    return own;
-  }
-}
-
-/** The labels, as the pipeline makes them: every query parameter but `token`, repeated ones comma-joined. */
-function labelsOf(query: string): Record<string, string> {
-  const labels = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(query)) {
-    if (key !== 'token') labels.set(key, labels.has(key) ? `${labels.get(key)},${value}` : value);
-  }
-  // fromEntries: a label named `__proto__` stays a plain label.
-  return Object.fromEntries(labels);
-}
-
-function parsedJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function textField(value: unknown, name: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const found = Object.entries(value).find(([key]) => key === name)?.[1];
+function textField(value: Readonly<Record<string, unknown>> | undefined, name: string): string | undefined {
+  const found = value?.[name];
   return typeof found === 'string' ? found : undefined;
 }
 
 /** One row of the page's list. */
 function summaryOf(served: ServedRequest) {
-  const event = parsedJson(eventTextOf(served));
-  const answer = parsedJson(served.answer);
+  const event = jsonObjectOf(eventTextOf(served));
+  const answer = jsonObjectOf(served.answer);
   const secrets = secretsOf(served);
   return {
     seq: served.seq,
@@ -212,7 +179,7 @@ function summaryOf(served: ServedRequest) {
     function: served.route?.function ?? null,
     source: served.route?.source ?? null,
     functionUrl: served.route?.functionUrl ?? false,
-    labels: labelsOf(served.query),
+    labels: labelsOf(new URLSearchParams(served.query)),
     done: served.done,
     status: served.status,
     outcome: served.outcome,

@@ -1,3 +1,4 @@
+import { readAccessSettings } from '../../lib/config/settings.ts';
 import { parseSpoolKey } from '../../lib/store/spool.ts';
 import type { AwsCall } from './observe-aws.ts';
 
@@ -248,12 +249,8 @@ function outcomeOf(
 
 /** The `id` of a 200 answer (`{"ok":true,"id":"…"}`). */
 function answerId(body: string): string | undefined {
-  try {
-    const answer: unknown = JSON.parse(body);
-    return typeof answer === 'object' && answer !== null && 'id' in answer && typeof answer.id === 'string' ? answer.id : undefined;
-  } catch {
-    return undefined;
-  }
+  const id = jsonObjectOf(body)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Reads a field of an SDK command's input, whose type the observer does not know. */
@@ -313,4 +310,32 @@ export function recordTextOf(served: ServedRequest): string | undefined {
     served.messages.find((candidate) => candidate.queue === 'quarantine')?.body ??
     served.objects.find((object) => parseSpoolKey(object.key)?.target === 'quarantine')?.text
   );
+}
+
+/** A JSON object's fields, or undefined when the text is not a JSON object. */
+export function jsonObjectOf(text: string | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The tokens a request's views and samples must not show: its own `token` values and those its sender's
+ * `TOKENS_<SOURCE>` lists (tokens kept in SSM are not known here; the pipeline has replaced them in
+ * every event and record already).
+ */
+export function secretsOf(served: Pick<ServedRequest, 'query' | 'route'>): string[] {
+  const own = new URLSearchParams(served.query).getAll('token');
+  const source = served.route?.source;
+  if (source === undefined) return own;
+  try {
+    const settings = readAccessSettings(source, process.env);
+    return [...own, ...(settings.tokens.from === 'variable' ? settings.tokens.tokens : [])];
+  } catch {
+    return own;
+  }
 }

@@ -1,5 +1,5 @@
 import type { RedriveSummary } from '../../lib/store/spool.ts';
-import { eventTextOf, recordTextOf, type SentMessage, type ServedRequest, shownQuery } from './journal.ts';
+import { eventTextOf, jsonObjectOf, recordTextOf, type SentMessage, type ServedRequest, shownQuery } from './journal.ts';
 import type { ReloadOutcome } from './local-run.ts';
 
 // What `npm start` prints: one line per request, redrive and reload, each starting with the local
@@ -9,16 +9,6 @@ import type { ReloadOutcome } from './local-run.ts';
 export function clock(at: Date): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}.${pad(at.getMilliseconds(), 3)}`;
-}
-
-function parsed(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value)) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function text(value: unknown): string {
@@ -36,9 +26,9 @@ function text(value: unknown): string {
 export function requestLine(served: ServedRequest, routes: readonly string[], verbose = false): string {
   const query = served.query ? `?${shownQuery(served.query)}` : '';
   const head = `${clock(served.receivedAt)} #${served.seq} ${served.status} ${served.method} ${served.path}${query}`;
-  const answer = parsed(served.answer);
+  const answer = jsonObjectOf(served.answer);
   const why = text(answer?.error);
-  const event = parsed(eventTextOf(served));
+  const event = jsonObjectOf(eventTextOf(served));
   let what: string;
   switch (served.outcome) {
     case 'event':
@@ -72,7 +62,7 @@ export function requestLine(served: ServedRequest, routes: readonly string[], ve
           .map(([name, value]) => `${name}=${value}`)
           .join(' ')}`,
       );
-    const shown = served.outcome === 'quarantined' ? parsed(recordTextOf(served)) : event;
+    const shown = served.outcome === 'quarantined' ? jsonObjectOf(recordTextOf(served)) : event;
     if (shown) lines.push(indent(JSON.stringify(shown, null, 2)));
   }
   return `${lines.join('\n')}\n`;
@@ -80,7 +70,7 @@ export function requestLine(served: ServedRequest, routes: readonly string[], ve
 
 /** The line of a redrive run that found something: what it sent (event ids), what is left. */
 export function redriveLine(at: Date, summary: RedriveSummary, sent: readonly SentMessage[]): string {
-  const ids = sent.map((message) => (message.queue === 'events' ? text(parsed(message.body)?.id) : `a ${message.queue} record`));
+  const ids = sent.map((message) => (message.queue === 'events' ? text(jsonObjectOf(message.body)?.id) : `a ${message.queue} record`));
   return `${clock(at)} spool redrive: ${summary.sent} sent${ids.length > 0 ? ` (${ids.join(', ')})` : ''}, ${summary.left} left, oldest ${
     summary.oldestAgeSeconds
   } s${summary.stoppedBy ? ` (stopped: ${summary.stoppedBy})` : ''}\n`;

@@ -1,7 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { readAccessSettings } from '../../lib/config/settings.ts';
 import { type CallbackHandler, type CallbackHandlerOptions, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { redactSecrets } from '../../lib/http/redact.ts';
 import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
@@ -10,7 +9,7 @@ import { routeNameOf } from '../../lib/sources/sender.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { createHttpEvent } from './http-event.ts';
 import { formatHttpSample, type HttpSample } from './http-sample.ts';
-import { eventTextOf, type ServedRequest } from './journal.ts';
+import { eventTextOf, jsonObjectOf, type ServedRequest, secretsOf } from './journal.ts';
 import { callbackRoutes, SERVICE_DIR } from './service-config.ts';
 
 /**
@@ -108,7 +107,7 @@ export async function saveSample(
   if (!route) throw new Error(`request #${request.seq} was posted to no route of ${sender.name}: a sample must name one`);
 
   const query = new URLSearchParams(request.query);
-  const tokens = [...query.getAll('token'), ...configuredTokens(sender.name)];
+  const tokens = secretsOf(request);
   query.delete('token');
   const body = tokens.length > 0 ? redactSecrets(request.body, tokens).bytes : request.body;
   const headers = request.headers
@@ -159,7 +158,7 @@ export async function saveSample(
  * inspector, id included), else the time the local server took the request.
  */
 async function expectationAsServed(source: string, sample: HttpSample, request: ServedRequest, code: SampleCode): Promise<ExpectedSample> {
-  const live = parsedEvent(eventTextOf(request));
+  const live = jsonObjectOf(eventTextOf(request));
   const times = [live?.time, request.receivedAt.toISOString()].filter(
     (time): time is string => typeof time === 'string' && !Number.isNaN(Date.parse(time)),
   );
@@ -168,24 +167,4 @@ async function expectationAsServed(source: string, sample: HttpSample, request: 
     if (live === undefined || (expected.event?.id === live.id && expected.event?.time === live.time)) return expected;
   }
   return expectationOf(source, sample, request.receivedAt, code);
-}
-
-function parsedEvent(text: string | undefined): { id: unknown; time: unknown } | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const event: unknown = JSON.parse(text);
-    return typeof event === 'object' && event !== null && 'id' in event && 'time' in event ? { id: event.id, time: event.time } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The tokens `TOKENS_<SOURCE>` lists (those kept in SSM are not known here). */
-function configuredTokens(source: string): string[] {
-  try {
-    const settings = readAccessSettings(source, process.env);
-    return settings.tokens.from === 'variable' ? [...settings.tokens.tokens] : [];
-  } catch {
-    return [];
-  }
 }

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript, startChild } from '../testing/child-run.ts';
 import { loadFixture } from '../testing/fixtures.ts';
+import { closedPort } from '../testing/ports.ts';
 import { startTestS3, type TestS3 } from '../testing/s3.ts';
 import { startTestSqs, type TestSqs } from '../testing/sqs.ts';
 
@@ -15,21 +15,14 @@ import { startTestSqs, type TestSqs } from '../testing/sqs.ts';
 let home: string;
 let sqs: TestSqs;
 let s3: TestS3;
-let closedPort: number;
+let closed: number;
 
 beforeAll(async () => {
   // An empty home: no ~/.aws of the machine's user is read.
   home = await mkdtemp(join(tmpdir(), 'jobhooks-home-'));
   sqs = await startTestSqs(['events', 'quarantine']);
   s3 = await startTestS3(['payloads']);
-  closedPort = await new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+  closed = await closedPort();
 });
 afterAll(async () => {
   await sqs.close();
@@ -96,9 +89,9 @@ describe('npm start with a malformed setting', () => {
 
 describe('npm start with a queue or bucket it cannot use', () => {
   it('says nothing answers at QUEUE_URL', async () => {
-    const url = `http://127.0.0.1:${closedPort}/000000000000/events`;
+    const url = `http://127.0.0.1:${closed}/000000000000/events`;
     expect(oneLine(await npmStart({ QUEUE_URL: url, ...LOCAL_AWS }))).toBe(
-      `npm start: QUEUE_URL ${url}: nothing answers at 127.0.0.1:${closedPort} (ECONNREFUSED): start it, or fix the address`,
+      `npm start: QUEUE_URL ${url}: nothing answers at 127.0.0.1:${closed} (ECONNREFUSED): start it, or fix the address`,
     );
   }, 40_000);
 

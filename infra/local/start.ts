@@ -2,7 +2,7 @@ import { ConfigError, type LocalRunSettings, readAccessSettings, readLocalRunSet
 import { setLogWriter } from '../../lib/http/log.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { environmentSuffix } from '../../lib/sources/sender.ts';
-import { helpText, readArgs, UsageError } from '../cli/args.ts';
+import { commandLine, fail } from '../cli/args.ts';
 import { START_COMMAND } from '../cli/commands.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, LOCAL_KEY } from './defaults.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
@@ -27,24 +27,13 @@ setLogWriter(print);
 
 /** Stops `npm start` with one line on stderr and exit code 1. */
 function stop(reason: string): never {
-  process.stderr.write(`npm start: ${reason}\n`);
-  process.exit(1);
+  return fail(START_COMMAND, reason);
 }
 
 const started = performance.now();
-let watch = false;
-let verbose = false;
-try {
-  const args = readArgs(START_COMMAND, process.argv.slice(2));
-  if (args.help) {
-    process.stdout.write(helpText(START_COMMAND));
-    process.exit(0);
-  }
-  watch = args.values.watch === true;
-  verbose = args.values.verbose === true;
-} catch (error) {
-  stop(error instanceof UsageError ? error.message : String(error));
-}
+const args = commandLine(START_COMMAND);
+const watch = args.values.watch === true;
+const verbose = args.values.verbose === true;
 
 // The functions' JSON request log says less than npm start's own lines: it is off unless asked for.
 process.env.LOG_LEVEL ??= 'silent';

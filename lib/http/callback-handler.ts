@@ -194,7 +194,7 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
 }
 
 /** Every query parameter but `token` becomes a label; a repeated one keeps its values comma-joined. */
-function labelsOf(query: URLSearchParams): Record<string, string> {
+export function labelsOf(query: URLSearchParams): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [key, value] of query) {
     if (key === 'token') continue;
