@@ -27,17 +27,20 @@ const INSTALLED = ['chromium', 'chromium-browser', 'google-chrome', 'google-chro
  * Chromium on PATH.
  * @throws Error with {@link NO_BROWSER} when there is none
  */
-export async function findBrowser(): Promise<FoundBrowser> {
-  const chosen = process.env.CHROME_PATH;
+export async function findBrowser(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: { readonly os: string; readonly arch: string } = { os: process.platform, arch: process.arch },
+): Promise<FoundBrowser> {
+  const chosen = env.CHROME_PATH;
   if (chosen) {
     if (!isExecutable(chosen)) throw new Error(`CHROME_PATH=${chosen} is not an executable file: point it at a Chrome or Chromium`);
     return { executablePath: chosen, args: ['--no-sandbox'], from: 'CHROME_PATH' };
   }
-  if (process.platform === 'linux' && process.arch === 'x64') {
+  if (platform.os === 'linux' && platform.arch === 'x64') {
     const shipped = await sparticuzChromium();
     if (shipped) return shipped;
   }
-  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+  for (const folder of (env.PATH ?? '').split(delimiter)) {
     for (const name of INSTALLED) {
       const candidate = join(folder, name);
       if (folder !== '' && isExecutable(candidate)) return { executablePath: candidate, args: ['--no-sandbox'], from: candidate };
