@@ -124,7 +124,9 @@ describe('npm start, running', () => {
       const banner = child.output();
       expect(banner).toMatch(/^jobhooks local run: embedded queue and bucket/m);
       expect(banner).toContain(`inspector   ${url}/`);
-      expect(banner).toMatch(/^ {2}quarantine {2}on: http:\/\/127\.0\.0\.1:\d+\/000000000000\/jobhooks-local-quarantine/m);
+      expect(banner).toMatch(/^ {14}QuarantineQueue: http:\/\/127\.0\.0\.1:\d+\/000000000000\/jobhooks-local-quarantine$/m);
+      expect(banner).toMatch(/^ {14}EventsQueue: http:\/\/127\.0\.0\.1:\d+\/000000000000\/jobhooks-local-events$/m);
+      expect(banner).toContain('  quarantine  on: refused callbacks are kept in QuarantineQueue');
       expect(banner).toMatch(/^ {2}tokens {6}bk-job: none, any caller; tencent-ci: none, any caller; thain: none, any caller$/m);
       const sample = loadFixture('thain', 'thain-flow-success');
       const post = (path: string, body: string | Buffer) => fetch(`${url}${path}`, { method: 'POST', body });
@@ -176,6 +178,7 @@ describe('npm start, running', () => {
       const [, url] = await child.waitFor(/listening on (http:\/\/\S+)/);
       expect(child.output()).toMatch(/^jobhooks local run: external queue \(QUEUE_URL\), embedded bucket$/m);
       expect(child.output()).toContain(`  events      ${queueUrl} (QUEUE_URL, checked)`);
+      expect(child.output()).toContain(`  quarantine  on: ${quarantineUrl} (QUARANTINE_QUEUE_URL, checked; npm run replay)`);
       const answer = (await (
         await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":8,"status":3}' })
       ).json()) as {

@@ -101,18 +101,21 @@ function banner(local: LocalRun, ms: number): string {
     `jobhooks local run: ${mode}`,
     row('inspector', `${local.url}/  (every request, live; resend, save as a sample, replay)`),
     ...local.routes.map((route, index) => row(index === 0 ? 'routes' : '', route)),
-    row(
-      'events',
-      embeddedQueue
-        ? `${local.eventsQueueUrl} (embedded SQS, SQS_PORT ${new URL(local.sqsEndpoint ?? '').port})`
-        : `${local.eventsQueueUrl} (QUEUE_URL, checked)`,
-    ),
-    row(
-      'quarantine',
-      local.quarantineQueueUrl
-        ? `on: ${local.quarantineQueueUrl} (npm run replay${embeddedQueue ? '' : ', QUARANTINE_QUEUE_URL'})`
-        : 'off: QUARANTINE_QUEUE_URL is not set, refused callbacks are not kept',
-    ),
+    ...(embeddedQueue
+      ? [
+          row('queues', `embedded SQS at ${local.sqsEndpoint} (SQS_PORT)`),
+          ...Object.entries(local.queueUrls).map(([id, url]) => row('', `${id}: ${url}`)),
+          row('quarantine', 'on: refused callbacks are kept in QuarantineQueue (npm run replay, or the inspector)'),
+        ]
+      : [
+          row('events', `${local.eventsQueueUrl} (QUEUE_URL, checked)`),
+          row(
+            'quarantine',
+            local.quarantineQueueUrl
+              ? `on: ${local.quarantineQueueUrl} (QUARANTINE_QUEUE_URL, checked; npm run replay)`
+              : 'off: QUARANTINE_QUEUE_URL is not set, refused callbacks are not kept',
+          ),
+        ]),
     row(
       'bucket',
       embeddedBucket
