@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawTemplate } from './build/sls-package.ts';
 import { SERVICE_DIR } from './local/service-config.ts';
@@ -188,7 +189,7 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
         body: sample.subarray(split + 2),
       });
       expect(response.status).toBe(200);
-      const { id } = (await response.json()) as { id: string };
+      const { id } = v.parse(v.object({ id: v.string() }), await response.json());
       // npm start's line for it: the event's type, subject and id, as the queue got it.
       await child.waitFor(new RegExp(`#1 200 POST /callbacks/acme\\?team=data  acme\\.run\\.finished  subject r-42  id ${id}`));
     } finally {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript, startChild } from '../testing/child-run.ts';
 import { loadFixture } from '../testing/fixtures.ts';
@@ -42,6 +43,9 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
     ...extra,
   };
 }
+
+/** A 200 answer. */
+const OkSchema = v.object({ ok: v.literal(true), id: v.string() });
 
 const LOCAL_AWS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
@@ -130,7 +134,7 @@ describe('npm start, running', () => {
       expect(banner).toMatch(/^ {2}tokens {6}bk-job: none, any caller; tencent-ci: none, any caller; thain: none, any caller$/m);
       const sample = loadFixture('thain', 'thain-flow-success');
       const post = (path: string, body: string | Buffer) => fetch(`${url}${path}`, { method: 'POST', body });
-      const first = (await (await post(`${sample.path}?flow=etl`, sample.body)).json()) as { id: string };
+      const first = v.parse(OkSchema, await (await post(`${sample.path}?flow=etl`, sample.body)).json());
       await post('/callbacks/bk-job?team=ops&token=secret-value', '{"job_instance_id":7,"status":3}');
       await post('/callbacks/bk-job?team=ops', '{"job_instance_id":7,"status":3}');
       await post('/callbacks/bk-job', '{"status":3}');
@@ -179,11 +183,10 @@ describe('npm start, running', () => {
       expect(child.output()).toMatch(/^jobhooks local run: external queue \(QUEUE_URL\), embedded bucket$/m);
       expect(child.output()).toContain(`  events      ${queueUrl} (QUEUE_URL, checked)`);
       expect(child.output()).toContain(`  quarantine  on: ${quarantineUrl} (QUARANTINE_QUEUE_URL, checked; npm run replay)`);
-      const answer = (await (
-        await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":8,"status":3}' })
-      ).json()) as {
-        id: string;
-      };
+      const answer = v.parse(
+        OkSchema,
+        await (await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"job_instance_id":8,"status":3}' })).json(),
+      );
       await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body: '{"status":3}' });
       await child.waitFor(/#2 422 POST \/callbacks\/bk-job {2}quarantined: /);
       expect(child.output()).toMatch(new RegExp(`#1 200 POST /callbacks/bk-job  bkjob\\.job\\.finished  subject 8  id ${answer.id}`));

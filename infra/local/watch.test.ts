@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildRun, startChild } from '../testing/child-run.ts';
 import { copyService, type ServiceCopy } from '../testing/service-copy.ts';
@@ -24,8 +25,7 @@ afterAll(async () => {
 });
 
 async function errorOf(body: string): Promise<string> {
-  const answer = (await (await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body })).json()) as { error: string };
-  return answer.error;
+  return v.parse(v.object({ error: v.string() }), await (await fetch(`${url}/callbacks/bk-job`, { method: 'POST', body })).json()).error;
 }
 
 /** Edits the copy's bk-job parser and waits for npm start's line about it. */
