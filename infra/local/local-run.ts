@@ -250,11 +250,15 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
       pending.finish({ status: 404, body, ms: ms() });
       return { status: 404, headers: { 'content-type': 'application/json' }, body, seq: pending.seq };
     }
-    const headers: Record<string, string> = {};
+    // As a front door hands them over: names in lower case, a repeated header's values comma-joined.
+    const joined = new Map<string, string>();
     for (const [key, value] of request.headers) {
       const name = key.toLowerCase();
-      headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+      const before = joined.get(name);
+      joined.set(name, before === undefined ? value : `${before},${value}`);
     }
+    // fromEntries: a header named `__proto__` stays a header.
+    const headers: Record<string, string> = Object.fromEntries(joined);
     const event = createHttpEvent({
       ...(request.body.length > 0 && { body: request.body }),
       isBase64Encoded: request.body.length > 0 && !handsOverAsText(request.body, headers['content-type'] ?? ''),
