@@ -47,8 +47,7 @@ let nagWithParams: NagReport;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jobhooks-package-'));
-  // One after the other, and in this one test file only: the framework builds every package in the
-  // service's .serverless folder before it moves it to --package.
+  // Each in a copy of the service of its own (see slsPackage); one after the other, to spare the CPU.
   raw = await slsPackage(join(dir, 'default'));
   withParams = await slsPackage(join(dir, 'params'), {
     exampleConsumer: 'true',
@@ -825,7 +824,7 @@ describe('sls package template: hardening', () => {
 
 describe('sls package refuses malformed settings before anything is deployed', () => {
   // The functions would refuse them at init, and every callback would then fail: the package fails
-  // first, naming what to change. One package at a time (see slsPackage).
+  // first, naming what to change.
   it.each([
     [{ thainTokens: 'short' }, /ThainLambdaFunction: TOKENS_THAIN item 1 is 5 characters long/],
     [{ fifo: 'yes' }, /fifo is "yes": it must be true or false/],

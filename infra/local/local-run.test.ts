@@ -8,7 +8,9 @@ import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import type { RedriveSummary } from '../../lib/store/spool.ts';
 import { replayQuarantine } from '../replay.ts';
+import { FaultySqs } from '../testing/faulty-sqs.ts';
 import { loadFixture, loadFixtures } from '../testing/fixtures.ts';
 import { validSamples } from '../testing/route-callbacks.ts';
 import { startTestS3 } from '../testing/s3.ts';
@@ -21,9 +23,24 @@ let run: LocalRun;
 const printed: string[] = [];
 
 beforeAll(async () => {
-  run = await startLocalRun({ port: 0, onEvent: (body) => printed.push(body) });
+  run = await startLocalRun({
+    port: 0,
+    onRequest: (served) => printed.push(...served.messages.filter((message) => message.queue === 'events').map((message) => message.body)),
+  });
 });
 afterAll(() => run.close());
+
+/** An event as the spool keeps it. */
+const spooledEvent = {
+  specversion: '1.0',
+  id: 'f'.repeat(32),
+  source: 'thain',
+  type: 'thain.flow.status',
+  subject: '2',
+  time: '2026-03-12T10:33:20.000Z',
+  datacontenttype: 'application/json',
+  data: { status: 'failed', terminal: true, sourceStatus: 3, labels: {}, raw: { contentType: 'x', body: 'y' } },
+};
 
 async function receiveAll(): Promise<string[]> {
   const client = testSqsClient(run.sqsEndpoint ?? '');
@@ -223,16 +240,7 @@ describe('npm start: HTTP to the queue', () => {
     const client = testSqsClient(run.sqsEndpoint ?? '');
     try {
       const { createSpool } = await import('../../lib/store/spool.ts');
-      const event = {
-        specversion: '1.0',
-        id: 'f'.repeat(32),
-        source: 'thain',
-        type: 'thain.flow.status',
-        subject: '2',
-        time: '2026-03-12T10:33:20.000Z',
-        datacontenttype: 'application/json',
-        data: { status: 'failed', terminal: true, sourceStatus: 3, labels: {}, raw: { contentType: 'x', body: 'y' } },
-      };
+      const event = spooledEvent;
       await createSpool(bucket).keep('events', new Date(event.time), event.id, JSON.stringify(event));
       expect(await run.redrive()).toMatchObject({ sent: 1, left: 0 });
       const [message] = await receiveMessages(client, run.queueUrls.EventsQueue ?? '', { remove: true });
@@ -240,6 +248,53 @@ describe('npm start: HTTP to the queue', () => {
     } finally {
       client.destroy();
       s3.destroy();
+    }
+  });
+
+  it('reports a redrive run once, however many ticks of its loop it outlasts', async () => {
+    // A queue that answers each send late, so one run outlasts many 10 ms ticks.
+    const upstream = await startTestSqs(['slow-events']);
+    const faulty = new FaultySqs(upstream.endpoint, 'slow-ok');
+    const endpoint = await faulty.listen();
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    const queueUrl = `${endpoint}${new URL(await upstream.queueUrl('slow-events')).pathname}`;
+    const reports: RedriveSummary[] = [];
+    const other = await startLocalRun({
+      port: 0,
+      queueUrl,
+      redriveIntervalMs: 10,
+      inspector: false,
+      onRedrive: (summary) => reports.push(summary),
+    });
+    try {
+      const s3 = createS3Client({
+        endpoint: other.s3Endpoint ?? '',
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const { createSpool } = await import('../../lib/store/spool.ts');
+      const event = { ...spooledEvent, id: 'e'.repeat(32) };
+      await createSpool(createPayloadBucket({ bucket: other.bucket, client: s3 })).keep(
+        'events',
+        new Date(event.time),
+        event.id,
+        JSON.stringify(event),
+      );
+      s3.destroy();
+      while (reports.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Two more runs, which find the spool empty and report nothing.
+      await other.redrive();
+      await other.redrive();
+      expect(reports).toEqual([{ sent: 1, left: 0, oldestAgeSeconds: expect.any(Number) }]);
+      expect((await upstream.drain(await upstream.queueUrl('slow-events'))).map((message) => JSON.parse(message.Body ?? '{}').id)).toEqual([
+        event.id,
+      ]);
+    } finally {
+      await other.close();
+      await faulty.close();
+      await upstream.close();
+      process.env = saved;
     }
   });
 

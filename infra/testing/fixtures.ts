@@ -1,48 +1,20 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type HttpSample, parseHttpSample } from '../local/http-sample.ts';
 
 /** A callback request as a real client sends it, read from an `events/<source>/*.http` file. */
-export interface HttpFixture {
-  readonly name: string;
-  readonly method: string;
-  /** The request line's path (`/callbacks/thain/flow`; `/` when the sample names none). */
-  readonly path: string;
-  /** The request line's query, without `?` (`flow=nightly-export`), or empty. */
-  readonly query: string;
-  /** Header lines in the order the client writes them. */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-  readonly contentType: string;
-  /** The exact body bytes. */
-  readonly body: Buffer;
-}
+export type HttpFixture = HttpSample;
 
-const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
+/** The repository's samples: `events/<source>/*.http`. */
+export const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events');
 
 /**
- * Reads a `.http` fixture: line 1 the request line (`POST /callbacks/thain/flow?flow=x`), then
- * `Name: value` header lines in the client's order, a blank line, then the exact body bytes.
- * `name` may name a subfolder (`field/ci-asr-30min-word-detail-xml`).
+ * Reads a `.http` fixture (see `parseHttpSample`). `name` may name a subfolder
+ * (`field/ci-asr-30min-word-detail-xml`).
  */
 export function loadFixture(source: string, name: string): HttpFixture {
   const file = readFileSync(join(EVENTS_DIR, source, name.endsWith('.http') ? name : `${name}.http`));
-  const split = file.indexOf('\n\n');
-  if (split < 0) throw new Error(`${source}/${name}: no blank line between head and body`);
-  const [requestLine = '', ...headerLines] = file.subarray(0, split).toString('utf8').split('\n');
-  const headers = headerLines.map((line): [string, string] => {
-    const colon = line.indexOf(':');
-    return [line.slice(0, colon), line.slice(colon + 1).trim()];
-  });
-  const contentType = headers.find(([key]) => key.toLowerCase() === 'content-type')?.[1] ?? '';
-  const target = new URL(requestLine.split(' ')[1] ?? '/', 'http://fixture');
-  return {
-    name: name.replace(/\.http$/, ''),
-    method: requestLine.split(' ')[0] ?? 'POST',
-    path: target.pathname,
-    query: target.search.slice(1),
-    headers,
-    contentType,
-    body: file.subarray(split + 2),
-  };
+  return parseHttpSample(file, `${name.replace(/\.http$/, '')}`);
 }
 
 /** Every `.http` fixture of a source (not those in its subfolders, such as `field/`), sorted by name. */
@@ -51,4 +23,17 @@ export function loadFixtures(source: string): HttpFixture[] {
     .filter((file) => file.endsWith('.http'))
     .sort()
     .map((file) => loadFixture(source, file));
+}
+
+/** Whether a sample has its expectation in `<name>.expected.json` beside it (every such sample is checked by `infra/local/samples.test.ts`). */
+export function hasExpectedFile(source: string, name: string): boolean {
+  return existsSync(join(EVENTS_DIR, source, `${name}.expected.json`));
+}
+
+/**
+ * A source's samples whose expectations its own test lists in its tables: all but those saved with
+ * a `.expected.json` (the inspector's "save as a sample"), which are checked against that file.
+ */
+export function listedSamples(source: string): HttpFixture[] {
+  return loadFixtures(source).filter((fixture) => !hasExpectedFile(source, fixture.name));
 }

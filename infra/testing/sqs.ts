@@ -70,10 +70,8 @@ export async function receiveAll(
   // receive right after the send can run before those timers. A later timer runs after them.
   await new Promise((resolve) => setTimeout(resolve, 5));
   const all: Message[] = [];
-  // An empty short-poll receive does not prove the queue empty: local-aws-sqs answers a receive after
-  // 40 ms whether or not its 10 ms scan ran (on a busy machine it may not have), as real SQS short
-  // polling samples some servers only. The queue's own counts decide when to stop.
-  for (let emptyAnswers = 0; ; ) {
+  // Bounded: with a visibility timeout shorter than the loop, what it received comes back in sight.
+  for (let empty = 0; empty < 50; ) {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -85,11 +83,13 @@ export async function receiveAll(
       }),
     );
     if (Messages.length === 0) {
-      if (!(await stillHolds(client, queueUrl)) || ++emptyAnswers > 200) return all;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // An empty receive is not proof of an empty queue: local-aws-sqs scans its messages on a 10 ms
+      // timer within a 40 ms window, and a starved event loop can close the window first. Its counts
+      // are exact: receive again while any message is in sight or about to be.
+      if (!(await holdsReceivable(client, queueUrl))) return all;
+      empty++;
       continue;
     }
-    emptyAnswers = 0;
     all.push(...Messages);
     if (options.remove) {
       await client.send(
@@ -100,20 +100,22 @@ export async function receiveAll(
       );
     }
   }
+  return all;
 }
 
-/** Whether the queue still holds a message that a receive could return (visible now, or delayed). */
-async function stillHolds(client: SQSClient, queueUrl: string): Promise<boolean> {
+/**
+ * Whether a local-aws-sqs queue holds a message that a receive could return now or soon: in sight,
+ * or delayed (its `ApproximateNumberOfMessages` also counts the ones out of sight).
+ */
+async function holdsReceivable(client: SQSClient, queueUrl: string): Promise<boolean> {
   const { Attributes = {} } = await client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
     }),
   );
-  const count = (name: string) => Number(Attributes[name as keyof typeof Attributes] ?? 0);
-  // local-aws-sqs counts messages out of sight in ApproximateNumberOfMessages too.
-  const visible = count('ApproximateNumberOfMessages') - count('ApproximateNumberOfMessagesNotVisible');
-  return visible > 0 || count('ApproximateNumberOfMessagesDelayed') > 0;
+  const inSight = Number(Attributes.ApproximateNumberOfMessages ?? 0) - Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return inSight > 0 || Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0) > 0;
 }
 
 /** An SDK client for a local endpoint, with dummy credentials (nothing here talks to AWS). */

@@ -405,6 +405,15 @@ export function readQueueSettings(env: Environment): QueueSettings {
   };
 }
 
+/**
+ * Reads a port variable (`PORT`, `SQS_PORT`, `S3_PORT`) strictly: an integer 0–65535, else `fallback`
+ * when unset. For the tools that find `npm start` by its ports.
+ * @throws ConfigError for anything else
+ */
+export function readPort(env: Environment, variable: string, fallback: number): number {
+  return readVariable(env, variable, PortSchema) ?? fallback;
+}
+
 /** What `npm start` reads besides each source's access settings. */
 export interface LocalRunSettings {
   readonly port: number;
@@ -412,6 +421,8 @@ export interface LocalRunSettings {
   readonly s3Port: number;
   /** Unset: the embedded queues. */
   readonly queueUrl?: string;
+  /** Unset: the embedded quarantine queue (without `queueUrl`), or none. */
+  readonly quarantineQueueUrl?: string;
   /** Unset: the embedded bucket. */
   readonly payloadBucket?: string;
 }
@@ -431,7 +442,7 @@ export function readLocalRunSettings(
   const sqsPort = readVariable(env, 'SQS_PORT', PortSchema) ?? defaults.sqsPort;
   const s3Port = readVariable(env, 'S3_PORT', PortSchema) ?? defaults.s3Port;
   const queueUrl = readVariable(env, 'QUEUE_URL', QueueUrlSchema);
-  readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
+  const quarantineQueueUrl = readVariable(env, 'QUARANTINE_QUEUE_URL', QueueUrlSchema);
   const payloadBucket = readVariable(env, 'PAYLOAD_BUCKET', BucketNameSchema);
   readLogLevel(env);
   for (const source of sources) readAccessSettings(source, env);
@@ -440,6 +451,7 @@ export function readLocalRunSettings(
     sqsPort,
     s3Port,
     ...(queueUrl !== undefined && { queueUrl }),
+    ...(quarantineQueueUrl !== undefined && { quarantineQueueUrl }),
     ...(payloadBucket !== undefined && { payloadBucket }),
   };
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
+import { listedSamples, loadFixture } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { callbacks as bkJob, normalize } from './callback.ts';
 
@@ -15,7 +15,7 @@ async function post(body: string | Buffer, contentType = 'application/json', que
 }
 
 describe('bk-job fixtures', () => {
-  it.each(loadFixtures('bk-job').map((f) => [f.name, f] as const))('%s: 200 and exactly one event', async (_name, fixture) => {
+  it.each(listedSamples('bk-job').map((f) => [f.name, f] as const))('%s: 200 and exactly one event', async (_name, fixture) => {
     const { status, answer, events } = await post(fixture.body, fixture.contentType);
     expect(status).toBe(200);
     expect(events).toHaveLength(1);

@@ -4,7 +4,8 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../../infra/local/http-event.ts';
 import { TENCENT_CI_SCHEMA_FILE, tencentCiSchemaText } from '../../../infra/schema/tencent-ci-nodes.ts';
-import { loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
+import { listedSamples, loadFixture } from '../../../infra/testing/fixtures.ts';
+import { validSamples } from '../../../infra/testing/route-callbacks.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { decodeBody } from '../../decode/decode-body.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
@@ -474,7 +475,7 @@ function parts(value: unknown, asCallback = false, counts = new Map<string, numb
 }
 
 describe('tencent-ci samples (events/tencent-ci)', () => {
-  const fixtures = loadFixtures('tencent-ci');
+  const fixtures = listedSamples('tencent-ci');
 
   it('has an expectation for every sample', () => {
     expect(fixtures.map((f) => f.name).sort()).toEqual(Object.keys(EXPECTED).sort());
@@ -1253,7 +1254,7 @@ describe('events/tencent-ci.schema.json', () => {
     expect(schemaText).toBe(tencentCiSchemaText(schemaText));
   });
 
-  it.each(loadFixtures('tencent-ci').map((f) => [f.name] as const))('describes the data of %s', async (name) => {
+  it.each(validSamples('tencent-ci').map((f) => [f.name] as const))('describes the data of %s', async (name) => {
     const event = await eventOf(name);
     expect(validate(JSON.parse(JSON.stringify(event.data))), JSON.stringify(validate.errors)).toBe(true);
   });

@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../../infra/local/http-event.ts';
 import { apacheForm } from '../../../infra/testing/apache-form.ts';
-import { type HttpFixture, loadFixture, loadFixtures } from '../../../infra/testing/fixtures.ts';
+import { type HttpFixture, listedSamples, loadFixture } from '../../../infra/testing/fixtures.ts';
 import { useSourceHarness } from '../../../infra/testing/source-harness.ts';
 import { isTerminal } from '../../events/status.ts';
 import { routeNameOf } from '../sender.ts';
@@ -123,7 +123,7 @@ const INVALID: Record<string, { status: 400 | 422; field?: string }> = {
   'thain-invalid-flow-broken-escape': { status: 400 },
 };
 
-const fixtures = loadFixtures('thain');
+const fixtures = listedSamples('thain');
 const validFixtures = fixtures.filter((f) => !f.name.includes('invalid'));
 const invalidFixtures = fixtures.filter((f) => f.name.includes('invalid'));
 
