@@ -294,6 +294,7 @@ describe('formatLogLine', () => {
       status: 422,
       ms: 1,
       requestId: huge,
+      bodyBytes: 10,
       error: { name: huge, fields: Array.from({ length: 1000 }, () => huge) },
     });
     expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
@@ -305,6 +306,7 @@ describe('formatLogLine', () => {
       status: 422,
       ms: 1,
       requestId: 'q',
+      bodyBytes: 10,
       error: { name: 'InvalidPayloadError', fields: Array.from({ length: 20 }, () => '語'.repeat(199)) },
     });
     expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
