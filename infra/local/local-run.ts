@@ -2,12 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
+import { readLogLines } from '../../lib/http/log.ts';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
+import { metricsTargetFrom } from '../../lib/metrics/emf.ts';
 import { quarantineFromEnvironment } from '../../lib/queue/quarantine.ts';
 import { queueFromEnvironment } from '../../lib/queue/send-event.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { redriveMetricLines } from '../../lib/store/redrive-handler.ts';
 import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
 import { createHttpEvent, handsOverAsText } from './http-event.ts';
+import { type CountersSnapshot, createMetricCounters } from './metric-counters.ts';
 import { type LocalS3, startLocalS3 } from './s3-server.ts';
 import { loadServiceConfig, SERVICE_DIR, type ServiceConfig, type ServiceFunction } from './service-config.ts';
 
@@ -56,6 +60,11 @@ export interface LocalRun {
   readonly bucket: string;
   /** Runs the spool redrive once now (what the loop runs). */
   redrive(): Promise<RedriveSummary>;
+  /**
+   * The metrics the handlers' log lines and the redrive's runs carried since the run started, per
+   * sender: what a deployed stack's dashboard shows (none while `LOG_LEVEL=silent`).
+   */
+  counters(): CountersSnapshot;
   /** The routes served, for the banner: `POST /callbacks/bk-job -> bkJob`. */
   readonly routes: readonly string[];
   close(): Promise<void>;
@@ -201,6 +210,10 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   }
   const { port } = server.address() as AddressInfo;
 
+  // The same metric lines Lambda would print, counted as CloudWatch would count them.
+  const counters = createMetricCounters();
+  const stopCounting = readLogLines((line) => counters.observe(line));
+
   // The spool redrive, as the scheduled function runs it, on its own clients (as its own container).
   const s3Client = createS3Client();
   const payloads = createPayloadBucket({ bucket, client: s3Client });
@@ -210,9 +223,16 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     running ??= redriveSpool({
       ...redriveTargets,
       onUnreadable: (item, error) => process.stderr.write(`spool redrive: ${item.key} stays: ${error.message}\n`),
-    }).finally(() => {
-      running = undefined;
-    });
+    })
+      .then((summary) => {
+        if (summary.sent > 0 || summary.left > 0) {
+          for (const line of redriveMetricLines(summary, metricsTargetFrom(process.env), Date.now())) counters.observe(line);
+        }
+        return summary;
+      })
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
   const interval = options.redriveIntervalMs ?? 0;
@@ -235,11 +255,13 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     ...(s3 && { s3Endpoint: s3.endpoint }),
     bucket,
     redrive,
+    counters: () => counters.snapshot(),
     routes: served.flatMap((fn) => [
       ...fn.routes.map((route) => `${route.method === '*' ? 'POST' : route.method} ${route.path} -> ${fn.name}`),
       ...(fn.url ? [`POST /url/${fn.name}/… -> ${fn.name} (function URL)`] : []),
     ]),
     async close() {
+      stopCounting();
       if (loop) clearInterval(loop);
       await running?.catch(() => undefined);
       await closeServer(server);

@@ -2,6 +2,10 @@ import { ConfigError, type LocalRunSettings, readLocalRunSettings } from '../../
 import { setLogWriter } from '../../lib/http/log.ts';
 import { SOURCE_NAMES } from '../../lib/sources/registry.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, startLocalRun } from './local-run.ts';
+import { formatCounters } from './metric-counters.ts';
+
+/** How often `npm start` prints the metric counters, when requests came since the last time. */
+const COUNTERS_INTERVAL_MS = 10_000;
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is
 // set, an embedded S3 for the payload bucket unless PAYLOAD_BUCKET is set, and the spool redrive.
@@ -73,6 +77,7 @@ process.stdout.write(
       ? `embedded S3 at ${run.s3Endpoint}; payload bucket: ${run.bucket} (large events, the spool, large quarantined bodies)`
       : `payload bucket: ${run.bucket}${process.env.AWS_ENDPOINT_URL_S3 ? ` at ${process.env.AWS_ENDPOINT_URL_S3}` : ''}`,
     `spool redrive every ${DEFAULT_REDRIVE_INTERVAL_MS / 1000} s`,
+    `metrics (what the deployed dashboard shows): every ${COUNTERS_INTERVAL_MS / 1000} s after new requests, on kill -USR2 ${process.pid}, and at exit`,
     ...(run.sqsEndpoint || run.s3Endpoint
       ? [
           `a consumer (or npm run replay) reaches these with AWS_REGION=${process.env.AWS_REGION} AWS_ACCESS_KEY_ID=${process.env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=…${
@@ -84,8 +89,23 @@ process.stdout.write(
   ].join('\n'),
 );
 
+// The counters: printed when they changed, on SIGUSR2, and at exit.
+let printed = JSON.stringify(run.counters());
+const printCounters = (always: boolean) => {
+  const snapshot = run.counters();
+  const text = JSON.stringify(snapshot);
+  if (!always && text === printed) return;
+  printed = text;
+  print(formatCounters(snapshot));
+};
+const counting = setInterval(() => printCounters(false), COUNTERS_INTERVAL_MS);
+counting.unref();
+process.on('SIGUSR2', () => printCounters(true));
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    clearInterval(counting);
+    printCounters(true);
     flush();
     void run.close().then(() => process.exit(0));
   });

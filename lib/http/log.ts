@@ -71,6 +71,17 @@ export function setLogWriter(writer: (line: string) => void): void {
   writeLine = writer;
 }
 
+/** Who else reads each line written (the local run counts the metrics in them). */
+const readers = new Set<(line: string) => void>();
+
+/** Has `reader` told every log line written from now on, wherever lines go; returns what stops it. */
+export function readLogLines(reader: (line: string) => void): () => void {
+  readers.add(reader);
+  return () => {
+    readers.delete(reader);
+  };
+}
+
 function clip(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }
@@ -82,7 +93,9 @@ function clip(text: string): string {
  */
 export function logRequest(entry: RequestLog, target: MetricsTarget = DEFAULT_METRICS_TARGET): void {
   if (process.env.LOG_LEVEL === 'silent') return;
-  writeLine(formatLogLine(entry, target));
+  const line = formatLogLine(entry, target);
+  for (const reader of readers) reader(line);
+  writeLine(line);
 }
 
 /** The line {@link logRequest} writes, newline included, with its metrics measured at `at` (ms since the epoch). */
