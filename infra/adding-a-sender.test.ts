@@ -197,7 +197,7 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
     }
   }, 60_000);
 
-  it('is packaged by sls package with its role, settings, metric filter, alarm and callback URL outputs', async () => {
+  it('is packaged by sls package with its role, settings, metric filter, alarms, dashboard row and callback URL outputs', async () => {
     const out = join(copy, '.build', 'package');
     await inCopy(copy, NODE, [join(copy, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'test', '--package', out]);
     const template: RawTemplate = JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
@@ -215,6 +215,11 @@ describe('docs/adding-a-sender.md, followed in a copy of the repository', () => 
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'AcmeLambdaFunction' } }],
       AlarmActions: [{ 'Fn::If': ['UseAlarmTopicArn', '', { Ref: 'AlarmTopic' }] }],
     });
+    // Its format-change alarm and its row of the dashboard come from the registry too.
+    expect(template.Resources.AcmeFormatChangeAlarm?.Properties).toMatchObject({ AlarmName: 'jobhooks-test-acme-format-change' });
+    const dashboard = JSON.stringify(template.Resources.Dashboard?.Properties?.DashboardBody);
+    expect(dashboard).toContain('acme: answers (per 5 minutes)');
+    expect(dashboard).toContain(`\${AcmeFormatChangeAlarm.Arn}`);
     expect(template.Outputs.AcmeCallbackUrl).toMatchObject({
       Description: 'Acme Scheduler webhook URL (HTTP API)',
       Value: {

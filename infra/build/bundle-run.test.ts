@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../local/http-event.ts';
-import { loadServiceConfig, SERVICE_DIR } from '../local/service-config.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
+import { buildFunctionBundle, runBundle } from '../testing/deployed-bundle.ts';
 import { ROUTE_CALLBACKS } from '../testing/route-callbacks.ts';
 import { startTestSqs, type TestSqs } from '../testing/sqs.ts';
-import { bundleOptions } from './bundle.mjs';
 
 // What `sls deploy` ships, run as Lambda runs it: each function's bundle, built with the options the
 // Serverless plugin uses, imported by a fresh `node` (no TypeScript loader, nothing but the bundle)
@@ -49,41 +46,21 @@ describe('deployed bundles', () => {
   it.each(CASES)(
     '$fn: the bundle alone answers 200 and its event is in the queue',
     async ({ fn, source, sample, path }) => {
-      const spec = loadServiceConfig().functions.find((f) => f.name === fn);
-      if (!spec) throw new Error(`no function ${fn}`);
-      const outfile = join(dir, `${fn}.mjs`);
-      const result = await build({ ...bundleOptions(join(SERVICE_DIR, `${spec.module}.ts`), outfile), write: false });
-      await writeFile(outfile, result.outputFiles?.[0]?.contents ?? '');
       const event = createHttpEvent({ body: sample.body, contentType: sample.contentType, path, query: 'team=ops' });
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `const { ${spec.export}: handler } = await import(process.argv[1]);
-         const response = await handler(JSON.parse(process.argv[2]), {});
-         process.stdout.write('\\n' + JSON.stringify(response));`,
-          outfile,
-          JSON.stringify(event),
-        ],
-        {
-          cwd: dir,
-          env: {
-            PATH: process.env.PATH,
-            QUEUE_URL: queueUrl,
-            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-            AWS_REGION: 'us-east-1',
-            AWS_ACCESS_KEY_ID: 'local',
-            AWS_SECRET_ACCESS_KEY: 'local',
-            LOG_LEVEL: 'silent',
-          },
-        },
-      );
-      const response = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-      expect(response.statusCode).toBe(200);
+      const {
+        answers: [response],
+      } = await runBundle(await buildFunctionBundle(fn, dir), [event], {
+        QUEUE_URL: queueUrl,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        LOG_LEVEL: 'silent',
+      });
+      expect(response?.statusCode).toBe(200);
       const [message] = await sqs.drain(queueUrl);
       expect(JSON.parse(message?.Body ?? '{}')).toMatchObject({
-        id: JSON.parse(response.body).id,
+        id: JSON.parse(response?.body ?? '{}').id,
         source,
         data: { labels: { team: 'ops' } },
       });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { formatChangeAlarm } from './observability.mjs';
 
 /**
  * The per-sender parts of the stack, generated for each callback function of serverless.yml (a
@@ -15,7 +16,8 @@ import { build } from 'esbuild';
  * - its own IAM role, allowed only what a callback function does (its log group, SendMessage to the
  *   events and quarantine queues, PutObject under the bucket's three prefixes, its tokens' SSM
  *   parameter when one is named, the KMS key when one is given);
- * - a metric filter counting the 5xx answers it logs, and an alarm on its Lambda errors;
+ * - a metric filter counting the 5xx answers it logs, an alarm on its Lambda errors, and an alarm
+ *   that its sender changed its callback format (observability.mjs);
  * - its reserved concurrency, and the reasons cdk-nag's remaining findings on it are accepted;
  * - outputs holding the URLs to register: per route, the HTTP API URL and, when the sender has
  *   several routes, the function URL with the route's name.
@@ -32,20 +34,28 @@ import { build } from 'esbuild';
  * }} Naming
  * @typedef {{
  *   readonly kmsKeyUse: unknown,
- *   readonly nagReasons: { readonly logStreams: string, readonly objectKeys: string, readonly tracing: string },
+ *   readonly nagReasons: { readonly logStreams: string, readonly objectKeys: string },
  * }} Shared
  * @typedef {{ readonly path: readonly string[], readonly value: unknown }} Extension
+ * @typedef {import('./observability.mjs').MetricFacts} MetricFacts
+ * @typedef {{ readonly senders: readonly SenderInfo[], readonly metrics: MetricFacts }} StackFacts
  */
 
 /**
- * The registry's descriptors (`lib/sources/registry.ts`), read by bundling it with esbuild (it is
- * TypeScript; the framework runs plain Node) and importing the bundle once.
+ * The registry's descriptors (`lib/sources/registry.ts`) and the metric catalogue
+ * (`lib/metrics/catalogue.ts`), read by bundling them with esbuild (they are TypeScript; the
+ * framework runs plain Node) and importing the bundle once.
  * @param {string} serviceDir
- * @returns {Promise<readonly SenderInfo[]>}
+ * @returns {Promise<StackFacts>}
  */
-export async function loadSenders(serviceDir) {
+export async function loadStackFacts(serviceDir) {
   const result = await build({
-    entryPoints: [join(serviceDir, 'lib', 'sources', 'registry.ts')],
+    stdin: {
+      contents: "export { SENDERS } from './lib/sources/registry.ts'; export * from './lib/metrics/catalogue.ts';",
+      resolveDir: serviceDir,
+      sourcefile: 'stack-facts.ts',
+      loader: 'ts',
+    },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -53,14 +63,15 @@ export async function loadSenders(serviceDir) {
     logLevel: 'silent',
   });
   const [output] = result.outputFiles;
-  if (!output) throw new Error('esbuild wrote nothing for lib/sources/registry.ts');
+  if (!output) throw new Error('esbuild wrote nothing for lib/sources/registry.ts and lib/metrics/catalogue.ts');
   const dir = await mkdtemp(join(tmpdir(), 'jobhooks-registry-'));
   try {
-    const file = join(dir, 'registry.mjs');
+    const file = join(dir, 'stack-facts.mjs');
     await writeFile(file, output.contents);
-    /** @type {{ SENDERS: readonly SenderInfo[] }} */
-    const registry = await import(pathToFileURL(file).href);
-    return registry.SENDERS;
+    /** @type {{ SENDERS: readonly SenderInfo[] } & MetricFacts} */
+    const facts = await import(pathToFileURL(file).href);
+    const { SENDERS, ...metrics } = facts;
+    return { senders: SENDERS, metrics };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -83,10 +94,10 @@ const objectsUnder = (/** @type {string} */ prefix) => ({
 
 /**
  * Everything one callback function adds to the configuration, as `extendConfiguration` pairs.
- * @param {{ fn: string, spec: FunctionSpec, sender: SenderInfo, naming: Naming, shared: Shared, defaults: Readonly<Record<string, unknown>> }} input
+ * @param {{ fn: string, spec: FunctionSpec, sender: SenderInfo, naming: Naming, shared: Shared, defaults: Readonly<Record<string, unknown>>, metrics: MetricFacts }} input
  * @returns {Extension[]}
  */
-export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
+export function senderParts({ fn, spec, sender, naming, shared, defaults, metrics }) {
   const id = naming.getNormalizedFunctionName(fn);
   const suffix = sender.environmentSuffix;
   const param = (/** @type {string} */ name) => `\${param:${fn}${name}}`;
@@ -212,6 +223,7 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
       TreatMissingData: 'notBreaching',
     },
   });
+  add(['resources', 'Resources', `${id}FormatChangeAlarm`], formatChangeAlarm({ sender, metrics }));
 
   add(['resources', 'extensions', `${id}LambdaFunction`], {
     Properties: {
@@ -225,7 +237,6 @@ export function senderParts({ fn, spec, sender, naming, shared, defaults }) {
             reason:
               'Invoked synchronously by the HTTP API and its function URL; a dead-letter queue or on-failure destination only ever applies to asynchronous invocations. A callback that cannot be enqueued is answered 503 (the sender retries) and the quarantine keeps bodies that fail to parse.',
           },
-          { id: 'Serverless-LambdaTracing', reason: shared.nagReasons.tracing },
         ],
       },
     },

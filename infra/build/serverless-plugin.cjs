@@ -1,8 +1,11 @@
 'use strict';
 // The project's Serverless plugin:
 // - adds each callback function's per-sender parts (a function with `sender: <name>`: its role,
-//   settings, metric filter, alarm, reserved concurrency and outputs; infra/build/sender-parts.mjs)
-//   and sets every alarm's actions to `custom.alarmTopic`, before variables are resolved;
+//   settings, metric filter, alarms, reserved concurrency and outputs; infra/build/sender-parts.mjs)
+//   and the dashboard (infra/build/observability.mjs), and sets every alarm's actions to
+//   `custom.alarmTopic`, before variables are resolved;
+// - turns X-Ray active tracing on for every function, with the permission it needs, when
+//   `custom.tracing` is true (the `tracing` deploy parameter);
 // - builds every function with esbuild when Serverless packages or deploys, so `sls package` and
 //   `sls deploy` never ship a stale bundle and a user never runs a separate build step;
 // - refuses queue retentions that would lose messages.
@@ -39,7 +42,9 @@ class EsbuildBundles {
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
       'before:aws:package:finalize:saveServiceState': async () => {
+        this.applyTracing();
         this.checkRetention();
+        this.checkAlarmSettings();
         await this.checkSettings();
       },
       'before:deploy:function:packageFunction': () => this.bundleAll(options.function),
@@ -56,8 +61,9 @@ class EsbuildBundles {
     const Failure = this.serverless.classes.Error;
     const functions = Object.entries(input.functions ?? {});
     const callbackFunctions = functions.filter(([, spec]) => spec && typeof spec.sender === 'string');
-    const { loadSenders, senderParts } = await import('./sender-parts.mjs');
-    const senders = callbackFunctions.length > 0 ? await loadSenders(this.serverless.serviceDir) : [];
+    const { loadStackFacts, senderParts } = await import('./sender-parts.mjs');
+    const { dashboard } = await import('./observability.mjs');
+    const { senders, metrics } = await loadStackFacts(this.serverless.serviceDir);
     for (const sender of senders) {
       const serving = callbackFunctions.filter(([, spec]) => spec.sender === sender.name);
       if (serving.length !== 1) {
@@ -77,10 +83,16 @@ class EsbuildBundles {
     for (const [fn, spec] of callbackFunctions) {
       const sender = senders.find((candidate) => candidate.name === spec.sender);
       if (!sender) throw new Failure(`function ${fn} names sender ${spec.sender}, which lib/sources/registry.ts does not list`);
-      for (const part of senderParts({ fn, spec, sender, naming, shared: custom, defaults })) {
+      for (const part of senderParts({ fn, spec, sender, naming, shared: custom, defaults, metrics })) {
         this.serverless.extendConfiguration(part.path, part.value);
       }
     }
+    const alarms = Object.entries(input.resources?.Resources ?? {})
+      .filter(([, resource]) => resource?.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id]) => id);
+    // In registry order, as the callback functions serve them.
+    const served = senders.filter((sender) => callbackFunctions.some(([, spec]) => spec.sender === sender.name));
+    this.serverless.extendConfiguration(['resources', 'Resources', 'Dashboard'], dashboard({ senders: served, alarms, metrics }));
     // Every alarm notifies the alarm topic when it fires and when it recovers.
     for (const [id, resource] of Object.entries(input.resources?.Resources ?? {})) {
       if (resource?.Type !== 'AWS::CloudWatch::Alarm') continue;
@@ -109,6 +121,67 @@ class EsbuildBundles {
       const fn = service.getFunction(result.name);
       fn.package = { ...fn.package, artifact: result.artifact };
       this.log?.info?.(`bundled ${result.name}: ${result.bundleBytes} bytes, ${result.zipBytes} zipped`);
+    }
+  }
+
+  /**
+   * X-Ray active tracing (`custom.tracing`, the `tracing` parameter): when true, every function's
+   * `TracingConfig` is `Active` and its role may write traces (`xray:PutTraceSegments` and
+   * `xray:PutTelemetryRecords`, which X-Ray grants on `*` only). When false (the default), each
+   * function carries the reason cdk-nag's tracing rule is accepted. Decided at package time, so the
+   * template says plainly which it is. Lambda records the traces itself: no X-Ray SDK is bundled.
+   */
+  applyTracing() {
+    const Failure = this.serverless.classes.Error;
+    const value = String(this.serverless.service.custom?.tracing ?? 'false');
+    if (value !== 'true' && value !== 'false') throw new Failure(`tracing is "${value}": it must be true or false`);
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const reasons = this.serverless.service.custom?.nagReasons ?? {};
+    const suppress = (resource, id, reason) => {
+      resource.Metadata ??= {};
+      resource.Metadata.cdk_nag ??= { rules_to_suppress: [] };
+      resource.Metadata.cdk_nag.rules_to_suppress.push({ id, reason });
+    };
+    for (const [id, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::Lambda::Function') continue;
+      if (value === 'false') {
+        suppress(resource, 'Serverless-LambdaTracing', reasons.tracingOff);
+        continue;
+      }
+      resource.Properties.TracingConfig = { Mode: 'Active' };
+      const roleId = resource.Properties.Role?.['Fn::GetAtt']?.[0];
+      const role = resources[roleId];
+      const policy = role?.Properties?.Policies?.[0]?.PolicyDocument;
+      if (!policy) throw new Failure(`${id}: tracing=true needs the function's own role with a policy (found ${roleId})`);
+      policy.Statement.push({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+      // The same `*`, seen by the two rule packs.
+      suppress(role, 'AwsSolutions-IAM5[Resource::*]', reasons.tracingWrite);
+      suppress(role, 'Serverless-LambdaStarPermissions', reasons.tracingWrite);
+    }
+  }
+
+  /**
+   * Refuses format-change alarm settings that CloudWatch would refuse at deploy time, or that make
+   * the alarm meaningless, naming the parameter.
+   */
+  checkAlarmSettings() {
+    const Failure = this.serverless.classes.Error;
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const alarm = Object.values(resources).find((resource) => String(resource.Properties?.AlarmName ?? '').endsWith('-format-change'));
+    if (!alarm) return;
+    const percent = Number(alarm.Properties.Threshold);
+    if (!(percent > 0 && percent <= 100)) {
+      throw new Failure(`formatChangeAlarmPercent is "${alarm.Properties.Threshold}": it must be a number above 0 and at most 100`);
+    }
+    const window = alarm.Properties.Metrics[0].MetricStat.Period;
+    if (!/^[1-9][0-9]*$/.test(String(window)) || Number(window) % 60 !== 0 || Number(window) > 86_400) {
+      throw new Failure(
+        `formatChangeAlarmWindowSeconds is "${window}": it must be a whole number of minutes in seconds (60, 120, ...), at most 86400`,
+      );
+    }
+    const minimum = /^IF\(read >= (.*), 100/.exec(alarm.Properties.Metrics.at(-1).Expression)?.[1];
+    if (!/^[1-9][0-9]{0,8}$/.test(String(minimum))) {
+      throw new Failure(`formatChangeAlarmMinCallbacks is "${minimum}": it must be a whole number of callbacks, 1 or more`);
     }
   }
 

@@ -1,12 +1,14 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALLBACK_METRICS, DIMENSIONS, FORMAT_CHANGE, OUTCOMES, SPOOL_METRICS } from '../../lib/metrics/catalogue.ts';
 import { QUEUE_TIMEOUTS } from '../../lib/queue/send-event.ts';
 import { SENDERS } from '../../lib/sources/registry.ts';
 import { STORE_TIMEOUTS } from '../../lib/store/payload-bucket.ts';
-import { metricLine } from '../../lib/store/redrive-handler.ts';
+import { redriveMetricLines } from '../../lib/store/redrive-handler.ts';
 import { callbackRoutes, loadServiceConfig, type ServiceFunction } from '../local/service-config.ts';
 import { type Finding, type NagReport, runCdkNag } from './nag.ts';
 import { type RawTemplate, slsPackage } from './sls-package.ts';
@@ -60,6 +62,10 @@ beforeAll(async () => {
     httpApiBurstLimit: '20',
     logRetentionDays: '90',
     kmsKeyArn: KMS_KEY,
+    tracing: 'true',
+    formatChangeAlarmPercent: '35.5',
+    formatChangeAlarmWindowSeconds: '3600',
+    formatChangeAlarmMinCallbacks: '12',
     // Every callback function but one reads its tokens from SSM: one must stay without the grant.
     ...Object.fromEntries(withSsm.map((fn) => [`${fn.name}TokensSsmName`, ssmName(fn)])),
   });
@@ -173,11 +179,17 @@ describe('sls package template', () => {
   it('gives each function only its own token and allowlist variables, empty by default', () => {
     const variables = (fn: string) =>
       Object.keys((raw.Resources[fn]?.Properties?.Environment as { Variables: object } | undefined)?.Variables ?? {}).sort();
-    const stores = ['PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
+    const stores = ['METRICS_NAMESPACE', 'METRICS_SERVICE', 'PAYLOAD_BUCKET', 'QUARANTINE_QUEUE_URL', 'QUEUE_URL'];
     const own = (suffix: string) => [`ALLOW_CIDRS_${suffix}`, ...stores, `TOKENS_${suffix}`, `TOKENS_${suffix}_SSM_NAME`];
     for (const fn of callbackFunctions) expect(variables(logicalName(fn.name)), fn.name).toEqual(own(senderOf(fn).environmentSuffix));
     expect(variables('ExampleConsumerLambdaFunction')).toEqual(stores);
-    expect(variables('SpoolRedriveLambdaFunction')).toEqual(['METRICS_NAMESPACE', 'METRICS_SERVICE', ...stores]);
+    expect(variables('SpoolRedriveLambdaFunction')).toEqual(stores);
+    // Every function's metrics go to the stack's namespace, with its Service dimension.
+    for (const fn of functions) {
+      expect(raw.Resources[logicalName(fn.name)]?.Properties?.Environment, fn.name).toMatchObject({
+        Variables: { METRICS_NAMESPACE: 'jobhooks/test', METRICS_SERVICE: 'jobhooks-test' },
+      });
+    }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -475,9 +487,14 @@ describe('sls package template: production settings', () => {
       TreatMissingData: 'breaching',
     });
     // What the redrive logs is that metric, in that namespace and dimension (embedded metric format).
-    const line = JSON.parse(metricLine({ sent: 2, left: 1, oldestAgeSeconds: 75 }, 'jobhooks/test', 'jobhooks-test', 0));
+    const [run = ''] = redriveMetricLines(
+      { sent: 2, sentBySource: { thain: 2 }, left: 1, oldestAgeSeconds: 75 },
+      { namespace: 'jobhooks/test', service: 'jobhooks-test' },
+      0,
+    );
+    const line = JSON.parse(run);
     expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'jobhooks/test', Dimensions: [['Service']] });
-    expect(line._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' }]);
+    expect(line._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'SpoolOldestAgeSeconds', Unit: 'Seconds' });
     expect(line).toMatchObject({ Service: 'jobhooks-test', SpoolOldestAgeSeconds: 75 });
     expect(raw.Resources.SpoolRedriveLambdaFunction?.Properties?.Environment).toMatchObject({
       Variables: { METRICS_NAMESPACE: 'jobhooks/test', METRICS_SERVICE: 'jobhooks-test' },
@@ -486,8 +503,9 @@ describe('sls package template: production settings', () => {
 
   it('has every alarm notify the alarm topic when it fires and when it recovers', () => {
     const alarms = (t: RawTemplate) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    // Dead letters, quarantine depth and expiry, oldest event, spool age, HTTP API and logged 5xx; errors per function.
-    expect(alarms(raw)).toHaveLength(7 + callbackFunctions.length);
+    // Dead letters, quarantine depth and expiry, oldest event, spool age, HTTP API and logged 5xx;
+    // per callback function its errors and its sender's format change.
+    expect(alarms(raw)).toHaveLength(7 + 2 * callbackFunctions.length);
     for (const alarm of alarms(raw)) {
       expect(alarm.Properties?.AlarmActions).toEqual([alarmTarget('')]);
       expect(alarm.Properties?.OKActions).toEqual([alarmTarget('')]);
@@ -582,6 +600,187 @@ describe('sls package template: production settings', () => {
     });
     const declared = callbackFunctions.flatMap((fn) => fn.routes.map((route) => route.path.replace('{kind}', '')));
     for (const path of declared) expect(apiPaths.some((p) => p.startsWith(path))).toBe(true);
+  });
+});
+
+describe('sls package template: what an operator watches', () => {
+  const ns = 'jobhooks/test';
+  const service = 'jobhooks-test';
+  const alarmIds = (t: RawTemplate) =>
+    Object.entries(t.Resources)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id]) => id);
+  /** `Callbacks` of a source per outcome, as the callback functions' log lines publish it. */
+  const callbacksOf = (source: string, outcome: string) => ({
+    Namespace: ns,
+    MetricName: CALLBACK_METRICS.callbacks.Name,
+    Dimensions: [
+      { Name: DIMENSIONS.service, Value: service },
+      { Name: DIMENSIONS.source, Value: source },
+      { Name: DIMENSIONS.outcome, Value: outcome },
+    ],
+  });
+
+  it.each(callbackFunctions.map((fn) => [fn.name, fn] as const))(
+    '%s: alarms when its sender changes its format: the share of callbacks read refused 400 or 422, once enough were read',
+    (_name, fn) => {
+      const sender = senderOf(fn);
+      const alarm = (t: RawTemplate) => t.Resources[`${idOf(fn.name)}FormatChangeAlarm`]?.Properties ?? {};
+      const props = alarm(raw);
+      expect(props.AlarmName).toBe(`jobhooks-test-${sender.name}-format-change`);
+      expect(String(props.AlarmDescription)).toContain(`${sender.title} (${sender.name})`);
+      expect(props).toMatchObject({
+        EvaluationPeriods: 1,
+        Threshold: 20,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      const outcomes = [...new Set([...FORMAT_CHANGE.read, ...FORMAT_CHANGE.refused])];
+      const id = (outcome: string) => outcome.replace('-', '');
+      expect(props.Metrics).toEqual([
+        ...outcomes.map((outcome) => ({
+          Id: id(outcome),
+          ReturnData: false,
+          MetricStat: { Metric: callbacksOf(sender.name, outcome), Period: 900, Stat: 'Sum' },
+        })),
+        {
+          Id: 'read',
+          Label: 'callbacks read',
+          ReturnData: false,
+          Expression: 'FILL(accepted, 0) + FILL(refused400, 0) + FILL(refused422, 0)',
+        },
+        { Id: 'refused', Label: 'refused 400 or 422', ReturnData: false, Expression: 'FILL(refused400, 0) + FILL(refused422, 0)' },
+        {
+          Id: 'share',
+          Label: `${sender.name}: % of callbacks read refused 400 or 422`,
+          ReturnData: true,
+          Expression: 'IF(read >= 5, 100 * refused / read, 0)',
+        },
+      ]);
+      // The deploy parameters set the threshold, the window and the minimum.
+      const tuned = alarm(withParams) as { Threshold: unknown; Metrics: Array<{ MetricStat?: { Period: unknown }; Expression?: string }> };
+      expect(tuned.Threshold).toBe('35.5');
+      expect(tuned.Metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Period] : []))).toEqual(outcomes.map(() => '3600'));
+      expect(tuned.Metrics.at(-1)?.Expression).toBe('IF(read >= 12, 100 * refused / read, 0)');
+    },
+  );
+
+  it('has one dashboard: every alarm, a row per sender, and a row for the queues, the spool and the quarantine', () => {
+    const dashboards = Object.values(raw.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const [dashboard] = dashboards;
+    expect(dashboard?.Properties?.DashboardName).toBe('jobhooks-test');
+    const text = String((dashboard?.Properties?.DashboardBody as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub']);
+    // Every ${...} that CloudFormation fills in names the region or an attribute of a resource of the stack.
+    for (const [, name, attribute] of text.matchAll(/\$\{([A-Za-z0-9:]+)(?:\.([A-Za-z]+))?\}/g)) {
+      if (name === 'AWS::Region') continue;
+      expect(raw.Resources[name ?? ''], name).toBeDefined();
+      expect(['Arn', 'QueueName']).toContain(attribute);
+    }
+    interface Widget {
+      type: string;
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+      properties: { title?: string; markdown?: string; alarms?: string[]; metrics?: unknown[][] };
+    }
+    const { widgets } = JSON.parse(text) as { widgets: Widget[] };
+    // The grid holds: within 24 columns, no two widgets on the same cells.
+    const cells = new Set<string>();
+    for (const widget of widgets) {
+      expect(widget.x + widget.width).toBeLessThanOrEqual(24);
+      for (let x = widget.x; x < widget.x + widget.width; x++) {
+        for (let y = widget.y; y < widget.y + widget.height; y++) {
+          expect(cells.has(`${x},${y}`), `${widget.properties.title} at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+      }
+    }
+    const [alarms] = widgets.filter((w) => w.type === 'alarm');
+    expect(alarms?.properties.alarms?.sort()).toEqual(
+      alarmIds(raw)
+        .map((id) => `\${${id}.Arn}`)
+        .sort(),
+    );
+    const graph = (title: string) => {
+      const found = widgets.find((w) => w.properties.title === title);
+      if (!found) throw new Error(`no widget "${title}"`);
+      return found.properties.metrics ?? [];
+    };
+    const own = (name: string, ...dimensions: string[]) => [ns, name, 'Service', service, ...dimensions];
+    const served = [...new Set(callbackFunctions.map((fn) => senderOf(fn)))];
+    for (const sender of served) {
+      const source = ['source', sender.name];
+      expect(widgets.some((w) => w.properties.markdown === `## ${sender.title} (\`${sender.name}\`)`)).toBe(true);
+      expect(graph(`${sender.name}: callbacks per minute`)).toEqual([[...own('Callbacks', ...source), { label: 'callbacks' }]]);
+      expect(graph(`${sender.name}: answers (per 5 minutes)`)).toEqual(
+        OUTCOMES.map((outcome) => [...own('Callbacks', ...source, 'outcome', outcome), { label: outcome }]),
+      );
+      expect(graph(`${sender.name}: kept apart (per 5 minutes)`).map((metric) => metric.slice(0, 6))).toEqual(
+        ['Quarantined', 'Spooled', 'Redriven', 'ClaimChecked'].map((name) => own(name, ...source)),
+      );
+      expect(graph(`${sender.name}: answer time (ms)`)).toEqual([
+        [...own('AnswerTime', ...source), { stat: 'p50', label: 'p50' }],
+        [...own('AnswerTime', ...source), { stat: 'p99', label: 'p99' }],
+      ]);
+    }
+    const sqs = (metric: string, queue: string) => ['AWS/SQS', metric, 'QueueName', `\${${queue}.QueueName}`];
+    expect(graph('Waiting (messages)').map((metric) => metric.slice(0, -1))).toEqual([
+      sqs('ApproximateNumberOfMessagesVisible', 'EventsQueue'),
+      sqs('ApproximateNumberOfMessagesNotVisible', 'EventsQueue'),
+      sqs('ApproximateNumberOfMessagesVisible', 'QuarantineQueue'),
+      own(SPOOL_METRICS.left.Name),
+    ]);
+    expect(graph('Oldest (seconds)').map((metric) => metric.slice(0, -1))).toEqual([
+      sqs('ApproximateAgeOfOldestMessage', 'EventsQueue'),
+      sqs('ApproximateAgeOfOldestMessage', 'QuarantineQueue'),
+      own(SPOOL_METRICS.oldestAge.Name),
+    ]);
+    expect(graph('Dead letters (events a consumer failed 5 times)').map((metric) => metric.slice(0, -1))).toEqual([
+      sqs('ApproximateNumberOfMessagesVisible', 'EventsDeadLetterQueue'),
+    ]);
+  });
+
+  it('turns X-Ray active tracing on for every function only with tracing=true, with the permission it needs', () => {
+    const lambdas = (t: RawTemplate) => Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    const statements = (t: RawTemplate, role: string) =>
+      ((t.Resources[role]?.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      );
+    const roleOf = (resource: { Properties?: Record<string, unknown> }) =>
+      String((resource.Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0]);
+    const xray = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+    expect(
+      lambdas(raw)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(functions.map((fn) => logicalName(fn.name)).sort());
+    for (const [id, resource] of lambdas(raw)) {
+      expect(resource.Properties?.TracingConfig, id).toBeUndefined();
+      expect(statements(raw, roleOf(resource)), id).not.toContainEqual(xray);
+    }
+    for (const [id, resource] of lambdas(withParams)) {
+      expect(resource.Properties?.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(
+        statements(withParams, roleOf(resource)).filter((statement) => JSON.stringify(statement).includes('xray')),
+        id,
+      ).toEqual([xray]);
+    }
+    // HTTP APIs have no X-Ray tracing: the stage stays as it was.
+    expect(JSON.stringify(withParams.Resources.HttpApiStage)).not.toMatch(/[Tt]racing/);
+  });
+
+  it('builds the same artifacts with and without tracing: active tracing needs no code in the bundles', async () => {
+    const digests = async (folder: string) =>
+      Promise.all(
+        functions.map(async (fn) =>
+          createHash('sha256')
+            .update(await readFile(join(dir, folder, `${fn.name}.zip`)))
+            .digest('hex'),
+        ),
+      );
+    expect(await digests('params')).toEqual(await digests('default'));
   });
 });
 
@@ -828,6 +1027,9 @@ describe('sls package refuses malformed settings before anything is deployed', (
   it.each([
     [{ thainTokens: 'short' }, /ThainLambdaFunction: TOKENS_THAIN item 1 is 5 characters long/],
     [{ fifo: 'yes' }, /fifo is "yes": it must be true or false/],
+    [{ tracing: 'yes' }, /tracing is "yes": it must be true or false/],
+    [{ formatChangeAlarmWindowSeconds: '90' }, /formatChangeAlarmWindowSeconds is "90": it must be a whole number of minutes/],
+    [{ formatChangeAlarmPercent: '0' }, /formatChangeAlarmPercent is "0": it must be a number above 0 and at most 100/],
   ])(
     '%o',
     async (params, message) => {

@@ -286,7 +286,7 @@ describe('npm start: HTTP to the queue', () => {
       // Two more runs, which find the spool empty and report nothing.
       await other.redrive();
       await other.redrive();
-      expect(reports).toEqual([{ sent: 1, left: 0, oldestAgeSeconds: expect.any(Number) }]);
+      expect(reports).toEqual([{ sent: 1, sentBySource: { thain: 1 }, left: 0, oldestAgeSeconds: expect.any(Number) }]);
       expect((await upstream.drain(await upstream.queueUrl('slow-events'))).map((message) => JSON.parse(message.Body ?? '{}').id)).toEqual([
         event.id,
       ]);
@@ -357,6 +357,38 @@ describe('npm start: HTTP to the queue', () => {
     // The 404 answers do not echo the path either.
     for (const answer of answers.filter((a) => a.startsWith('404'))) expect(answer).not.toContain(marker);
     expect(answers.filter((a) => a.startsWith('404'))).toHaveLength(3);
+    await receiveAll();
+  });
+
+  it('counts the metrics its requests carry, per sender and outcome, as the deployed dashboard would (run.counters())', async () => {
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'info';
+    setLogWriter(() => undefined);
+    const before = run.counters().sources;
+    try {
+      // Prepare / Act: two good bk-job callbacks, one invalid, one truncated Thain form.
+      const requests: Array<[string, string]> = [
+        ['/callbacks/bk-job?n=1', '{"job_instance_id":71,"status":3}'],
+        ['/callbacks/bk-job?n=2', '{"job_instance_id":72,"status":4}'],
+        ['/callbacks/bk-job', '{"status":3}'],
+        ['/callbacks/thain/job', 'flowId=1&flowExecutionId=%ZZ'],
+      ];
+      for (const [path, body] of requests) {
+        await fetch(`${run.url}${path}`, { method: 'POST', body });
+      }
+    } finally {
+      setLogWriter((line) => process.stdout.write(line));
+      process.env.LOG_LEVEL = level;
+    }
+    // Assess: what these four added to the counters.
+    const after = run.counters().sources;
+    const added = (source: string, outcome: string) => (after[source]?.outcomes[outcome] ?? 0) - (before[source]?.outcomes[outcome] ?? 0);
+    expect(added('bk-job', 'accepted')).toBe(2);
+    expect(added('bk-job', 'refused-422')).toBe(1);
+    expect(added('thain', 'refused-400')).toBe(1);
+    expect((after['bk-job']?.quarantined ?? 0) - (before['bk-job']?.quarantined ?? 0)).toBe(1);
+    expect((after['bk-job']?.types['bkjob.job.finished'] ?? 0) - (before['bk-job']?.types['bkjob.job.finished'] ?? 0)).toBe(2);
+    expect(after['bk-job']?.answerMs?.count).toBeGreaterThanOrEqual(3);
     await receiveAll();
   });
 });

@@ -3,12 +3,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
+import { readLogLines } from '../../lib/http/log.ts';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
+import { metricsTargetFrom } from '../../lib/metrics/emf.ts';
 import { quarantineFromEnvironment } from '../../lib/queue/quarantine.ts';
 import { createSqsClient, queueFromEnvironment } from '../../lib/queue/send-event.ts';
 import { senderNamed } from '../../lib/sources/registry.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
 import { createPayloadBucket, createS3Client } from '../../lib/store/payload-bucket.ts';
+import { redriveMetricLines } from '../../lib/store/redrive-handler.ts';
 import { type RedriveSummary, redriveSpool } from '../../lib/store/spool.ts';
 import { type ReplayedRecord, replayQuarantine } from '../replay.ts';
 import { DEFAULT_PORT, LOCAL_ACCOUNT, LOCAL_KEY, LOCAL_REGION, localBucketName, localQueueUrl } from './defaults.ts';
@@ -16,6 +19,7 @@ import * as firstGeneration from './generation.ts';
 import { createHttpEvent, handsOverAsText } from './http-event.ts';
 import { createInspector } from './inspector.ts';
 import { createJournal, type Journal, type MatchedRoute, type SentMessage, type ServedRequest, sentMessageOf } from './journal.ts';
+import { type CountersSnapshot, createMetricCounters } from './metric-counters.ts';
 import { observeAwsCalls, withAwsCalls } from './observe-aws.ts';
 import { type LocalS3, startLocalS3 } from './s3-server.ts';
 import { type SavedSample, saveSample } from './samples.ts';
@@ -95,6 +99,11 @@ export interface LocalRun {
   replay(seq: number): Promise<ReplayedRecord>;
   /** Loads the handlers afresh from the files (what `watch` does on a change). */
   reload(changed?: readonly string[]): Promise<ReloadOutcome>;
+  /**
+   * The metrics the handlers' log lines and the redrive's runs carried since the run started, per
+   * sender: what a deployed stack's dashboard shows (none while `LOG_LEVEL=silent`).
+   */
+  counters(): CountersSnapshot;
   /** The routes served, for the banner: `POST /callbacks/bk-job -> bkJob`. */
   readonly routes: readonly string[];
   close(): Promise<void>;
@@ -286,6 +295,10 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     return { status, headers: answerHeaders, body, seq: pending.seq };
   };
 
+  // The same metric lines Lambda would print, counted as CloudWatch would count them.
+  const counters = createMetricCounters();
+  const stopCounting = readLogLines((line) => counters.observe(line));
+
   // The spool redrive, as the scheduled function runs it, on its own clients (as its own container).
   const s3Client = createS3Client();
   const payloads = createPayloadBucket({ bucket, client: s3Client });
@@ -306,7 +319,12 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
           onUnreadable: (item, error) => process.stderr.write(`spool redrive: ${item.key} stays: ${error.message}\n`),
         }),
     )
-      .then((summary) => ({ summary, sent }))
+      .then((summary) => {
+        if (summary.sent > 0 || summary.left > 0) {
+          for (const line of redriveMetricLines(summary, metricsTargetFrom(process.env), Date.now())) counters.observe(line);
+        }
+        return { summary, sent };
+      })
       .finally(() => {
         running = undefined;
       });
@@ -462,6 +480,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
     bucket,
     journal,
     redrive: async () => (await redriveRun().run).summary,
+    counters: () => counters.snapshot(),
     replay,
     reload,
     routes: served.flatMap((fn) => {
@@ -479,6 +498,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
       watcher?.close();
       if (loop) clearInterval(loop);
       await running?.catch(() => undefined);
+      stopCounting();
       inspector?.close();
       await closeServer(server);
       s3Client.destroy();

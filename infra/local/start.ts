@@ -6,8 +6,12 @@ import { commandLine, fail } from '../cli/args.ts';
 import { START_COMMAND } from '../cli/commands.ts';
 import { DEFAULT_PORT, DEFAULT_REDRIVE_INTERVAL_MS, DEFAULT_S3_PORT, DEFAULT_SQS_PORT, LOCAL_KEY } from './defaults.ts';
 import { type LocalRun, startLocalRun } from './local-run.ts';
+import { formatCounters } from './metric-counters.ts';
 import { checkBucket, checkQueue, StoreUnreachableError } from './preflight.ts';
 import { redriveLine, reloadLine, requestLine } from './report.ts';
+
+/** How often `npm start` prints the metric counters, when requests came since the last time. */
+const COUNTERS_INTERVAL_MS = 10_000;
 
 // `npm start`: the service's handlers on 127.0.0.1:$PORT, with an embedded SQS unless QUEUE_URL is
 // set, an embedded S3 for the payload bucket unless PAYLOAD_BUCKET is set, the spool redrive, and the
@@ -23,7 +27,9 @@ function flush(): void {
   pending = '';
   process.stdout.write(text);
 }
-setLogWriter(print);
+// The functions' JSON request log says less than npm start's own lines: it is printed only when
+// LOG_LEVEL asks for it. It is still written, so that its metrics are counted (LOG_LEVEL=silent: not).
+setLogWriter(process.env.LOG_LEVEL === undefined ? () => undefined : print);
 
 /** Stops `npm start` with one line on stderr and exit code 1. */
 function stop(reason: string): never {
@@ -35,8 +41,6 @@ const args = commandLine(START_COMMAND);
 const watch = args.values.watch === true;
 const verbose = args.values.verbose === true;
 
-// The functions' JSON request log says less than npm start's own lines: it is off unless asked for.
-process.env.LOG_LEVEL ??= 'silent';
 // Every setting is checked before anything starts; a malformed one stops here, named.
 let settings: LocalRunSettings;
 try {
@@ -78,8 +82,23 @@ const run: LocalRun = await startLocalRun({
 routes = run.routes.map((route) => route.replace(/ -> \S+/, ''));
 process.stdout.write(banner(run, Math.round(performance.now() - started)));
 
+// The counters: printed when they changed, on SIGUSR2, and at exit.
+let printed = JSON.stringify(run.counters());
+const printCounters = (always: boolean) => {
+  const snapshot = run.counters();
+  const text = JSON.stringify(snapshot);
+  if (!always && text === printed) return;
+  printed = text;
+  print(formatCounters(snapshot));
+};
+const counting = setInterval(() => printCounters(false), COUNTERS_INTERVAL_MS);
+counting.unref();
+process.on('SIGUSR2', () => printCounters(true));
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    clearInterval(counting);
+    printCounters(true);
     flush();
     void run.close().then(() => process.exit(0));
   });
@@ -123,6 +142,10 @@ function banner(local: LocalRun, ms: number): string {
         : `${local.bucket} (PAYLOAD_BUCKET, checked${process.env.AWS_ENDPOINT_URL_S3 ? ` at ${process.env.AWS_ENDPOINT_URL_S3}` : ''})`,
     ),
     row('redrive', `the spool every ${DEFAULT_REDRIVE_INTERVAL_MS / 1000} s`),
+    row(
+      'metrics',
+      `what the deployed dashboard shows: every ${COUNTERS_INTERVAL_MS / 1000} s after new requests, on kill -USR2 ${process.pid}, and at exit`,
+    ),
     row(
       'tokens',
       access

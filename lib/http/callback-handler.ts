@@ -14,17 +14,28 @@ import {
 } from '../errors.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import type { CallbackContext } from '../events/envelope.ts';
+import { metricsTargetFrom } from '../metrics/emf.ts';
 import { type Quarantine, type QuarantineRecord, quarantineFromEnvironment } from '../queue/quarantine.ts';
-import { type EventQueue, queueFromEnvironment } from '../queue/send-event.ts';
+import { type EventQueue, queueFromEnvironment, travelsByReference } from '../queue/send-event.ts';
 import { type Callbacks, normalizeCallback } from '../sources/source.ts';
 import { bucketFromEnvironment } from '../store/payload-bucket.ts';
 import { createSpool, type Spool, type SpoolTarget } from '../store/spool.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { labelsOf, tokenValues } from './labels.ts';
 import { describeError, logRequest } from './log.ts';
-import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
+import { bodyBytesOf, type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { redactSecrets, redactText } from './redact.ts';
 import { json } from './responses.ts';
+
+/** What became of one request's callback, beyond its answer: for its log line and metrics. */
+interface Trail {
+  /** SQS did not take the event (or quarantine record) in time and the spool did: why. */
+  spooled?: Error;
+  /** The callback was kept in the quarantine (its queue, or the spool). */
+  quarantined?: true;
+  /** The event went by reference, whole in the payload bucket. */
+  claimChecked?: true;
+}
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */
 export type CallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -68,42 +79,46 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
   const spool = options.spool === false ? undefined : (options.spool ?? (bucket && createSpool(bucket)));
   const access = options.access === false ? undefined : (options.access ?? policyFromEnvironment(source.name));
   const now = options.now ?? (() => new Date());
+  const metrics = metricsTargetFrom(process.env);
 
   return async (event) => {
     const started = performance.now();
     const receivedAt = now();
     const request = readRequest(event);
+    const trail: Trail = {};
     let response: APIGatewayProxyStructuredResultV2;
     let accepted: CloudEvent | undefined;
     let failure: Error | undefined;
-    let spooled: Error | undefined;
     try {
-      ({ event: accepted, spooled } = await accept(event, request, receivedAt));
+      accepted = await accept(event, request, receivedAt, trail);
       response = json(200, { ok: true, id: accepted.id });
     } catch (error) {
       failure = toError(error);
       response = errorResponse(failure);
     }
-    logRequest({
-      // The matched route, never the raw path (on a function URL the path is the sender's).
-      route: event.routeKey ?? '$default',
-      source: source.name,
-      status: response.statusCode ?? 500,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      requestId: request.requestId,
-      ...(accepted && { type: accepted.type, eventId: accepted.id }),
-      // Answered 200 from the spool: the log says why SQS did not take it.
-      ...(spooled && { spooled: true, error: describeError(new QueueUnavailableError({ cause: spooled })) }),
-      ...(failure && { error: describeError(failure) }),
-    });
+    logRequest(
+      {
+        // The matched route, never the raw path (on a function URL the path is the sender's).
+        route: event.routeKey ?? '$default',
+        source: source.name,
+        status: response.statusCode ?? 500,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        requestId: request.requestId,
+        bodyBytes: bodyBytesOf(event),
+        ...(accepted && { type: accepted.type, eventId: accepted.id }),
+        ...(trail.spooled && { spooled: true }),
+        ...(trail.quarantined && { quarantined: true }),
+        ...(trail.claimChecked && { claimChecked: true }),
+        // Answered 200 from the spool: the log says why SQS did not take it.
+        ...(trail.spooled && accepted && { error: describeError(new QueueUnavailableError({ cause: trail.spooled })) }),
+        ...(failure && { error: describeError(failure) }),
+      },
+      metrics,
+    );
     return response;
   };
 
-  async function accept(
-    event: APIGatewayProxyEventV2,
-    request: CallbackRequest,
-    receivedAt: Date,
-  ): Promise<{ event: CloudEvent; spooled: Error | undefined }> {
+  async function accept(event: APIGatewayProxyEventV2, request: CallbackRequest, receivedAt: Date, trail: Trail): Promise<CloudEvent> {
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
     const route = callbacks.route(request.path);
     // The answer does not repeat the path: a token put in it by mistake must not echo anywhere.
@@ -144,16 +159,19 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
     } catch (error) {
       // Anything but a plain "this body is wrong" is our bug: keep the callback all the same.
       const failure = error instanceof CallbackError ? error : new Error('internal error', { cause: error });
-      await keep(failure, request, context, secrets);
+      await keep(failure, request, context, secrets, trail);
       throw failure;
     }
     const sent = cloudEvent;
     try {
       const spooled = await durably('events', receivedAt, sent.id, body, () => queue.send(sent, body));
-      return { event: sent, spooled };
+      if (spooled) trail.spooled = spooled;
+      // What the queue sent as a reference; a spooled event is claim-checked when it is redriven.
+      else if (travelsByReference(sent, body)) trail.claimChecked = true;
+      return sent;
     } catch (error) {
       // Too large for one message and no bucket to hold it: a 413 like any body we cannot carry.
-      if (error instanceof PayloadTooLargeError) await keep(error, request, context, secrets);
+      if (error instanceof PayloadTooLargeError) await keep(error, request, context, secrets, trail);
       throw error;
     }
   }
@@ -185,7 +203,13 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
   }
 
   /** Quarantines a rejected callback (in the spool if the quarantine queue fails); else a 503, so nothing is lost. */
-  async function keep(failure: Error, request: CallbackRequest, context: CallbackContext, secrets: readonly string[]): Promise<void> {
+  async function keep(
+    failure: Error,
+    request: CallbackRequest,
+    context: CallbackContext,
+    secrets: readonly string[],
+    trail: Trail,
+  ): Promise<void> {
     if (!quarantine) return;
     const quarantined =
       failure instanceof MalformedBodyError ||
@@ -210,7 +234,9 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
       requestId: request.requestId,
     };
     const id = request.requestId || `${context.receivedAt.getTime()}`;
-    await durably('quarantine', context.receivedAt, id, JSON.stringify(record), () => quarantine.keep(record));
+    const spooled = await durably('quarantine', context.receivedAt, id, JSON.stringify(record), () => quarantine.keep(record));
+    trail.quarantined = true;
+    if (spooled) trail.spooled = spooled;
   }
 }
 

@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
+import { metricDatapoints } from '../../infra/local/metric-counters.ts';
 import { startTestSqs, type TestSqs } from '../../infra/testing/sqs.ts';
 import { DECODE_LIMITS } from '../decode/limits.ts';
 import { MalformedBodyError } from '../errors.ts';
+import { outcomeOf } from '../metrics/catalogue.ts';
 import { createSqsQuarantine } from '../queue/quarantine.ts';
 import { createSqsQueue } from '../queue/send-event.ts';
 import { loadAllCallbacks, loadCallbacks } from '../sources/load-callbacks.ts';
@@ -235,6 +237,10 @@ describe('request log lines', () => {
     expect(entry).toMatchObject({ source: c.source, status: c.status });
     expect(entry.route).toBe(c.frontDoor ? '$default' : c.routeKey);
     if (c.status !== 200) expect(entry.error.name).toMatch(/Error$/);
+    // The line is also the request's metrics: one callback of its source, with its outcome.
+    expect(metricDatapoints(line).filter((point) => point.name === 'Callbacks')).toContainEqual(
+      expect.objectContaining({ dimensions: { Service: 'jobhooks', source: c.source, outcome: outcomeOf(c.status) }, values: [1] }),
+    );
   });
 
   it('logs a 400 by problem and position, a 422 by declared field paths only', async () => {
@@ -294,6 +300,7 @@ describe('formatLogLine', () => {
       status: 422,
       ms: 1,
       requestId: huge,
+      bodyBytes: 10,
       error: { name: huge, fields: Array.from({ length: 1000 }, () => huge) },
     });
     expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
@@ -305,10 +312,13 @@ describe('formatLogLine', () => {
       status: 422,
       ms: 1,
       requestId: 'q',
+      bodyBytes: 10,
       error: { name: 'InvalidPayloadError', fields: Array.from({ length: 20 }, () => '語'.repeat(199)) },
     });
     expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(MAX_LOG_LINE_BYTES);
     expect(JSON.parse(wide)).toMatchObject({ error: { name: 'InvalidPayloadError' }, truncated: true });
+    // A line cut short keeps its metrics whole.
+    expect(metricDatapoints(wide).map((point) => point.name)).toEqual(['Callbacks', 'AnswerTime', 'BodyBytes', 'Callbacks']);
   });
 
   it('describes a 400 without its message', () => {

@@ -1,4 +1,6 @@
 import { type BodyProblem, CallbackError, InvalidPayloadError, MalformedBodyError, QueueUnavailableError } from '../errors.ts';
+import { callbackMetricMembers } from '../metrics/catalogue.ts';
+import { DEFAULT_METRICS_TARGET, type MetricsTarget } from '../metrics/emf.ts';
 
 /** Longest log line written, in bytes (newline included); CloudWatch takes up to 256 KiB per event. */
 export const MAX_LOG_LINE_BYTES = 8 * 1024;
@@ -23,7 +25,10 @@ export interface ErrorLog {
   readonly at?: string;
 }
 
-/** One structured line per request: what happened, never a body, a query value, a path or a secret. */
+/**
+ * One structured line per request: what happened, never a body, a query value, a path or a secret.
+ * The line is also the request's metrics (embedded metric format, `lib/metrics/catalogue.ts`).
+ */
 export interface RequestLog {
   /**
    * The route that matched, never the raw path: the HTTP API route key (`ANY /callbacks/thain/{kind}`)
@@ -32,14 +37,24 @@ export interface RequestLog {
   readonly route: string;
   readonly source: string;
   readonly status: number;
+  /** From the request reaching the handler to its answer, in ms (the `AnswerTime` metric). */
   readonly ms: number;
   readonly requestId: string;
+  /** The body's bytes as received (the `BodyBytes` metric). */
+  readonly bodyBytes: number;
   /** The event's type (a fixed list); the subject is not logged, as the sender wrote it. */
   readonly type?: string;
   /** The event id: a digest, which the event (and so its subject) is found by. */
   readonly eventId?: string;
-  /** True when SQS did not take the event in time and the spool did (answered 200; `error` says why). */
+  /**
+   * True when SQS did not take the event (answered 200; `error` says why) or the quarantine record in
+   * time and the spool did (the `Spooled` metric).
+   */
   readonly spooled?: boolean;
+  /** True when the callback was kept in the quarantine (the `Quarantined` metric). */
+  readonly quarantined?: boolean;
+  /** True when the event travelled by reference, whole in the payload bucket (the `ClaimChecked` metric). */
+  readonly claimChecked?: boolean;
   readonly error?: ErrorLog;
 }
 
@@ -56,22 +71,37 @@ export function setLogWriter(writer: (line: string) => void): void {
   writeLine = writer;
 }
 
+/** Who else reads each line written (the local run counts the metrics in them). */
+const readers = new Set<(line: string) => void>();
+
+/** Has `reader` told every log line written from now on, wherever lines go; returns what stops it. */
+export function readLogLines(reader: (line: string) => void): () => void {
+  readers.add(reader);
+  return () => {
+    readers.delete(reader);
+  };
+}
+
 function clip(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }
 
 /**
- * Writes one JSON line of at most {@link MAX_LOG_LINE_BYTES} bytes; `LOG_LEVEL=silent` turns it off.
- * Every text field is bounded; a line that would still be longer loses its error details first.
+ * Writes one JSON line of at most {@link MAX_LOG_LINE_BYTES} bytes, which is also the request's
+ * metrics in `target`; `LOG_LEVEL=silent` turns it off, and so the metrics too. Every text field is
+ * bounded; a line that would still be longer loses its error details first, never its metrics.
  */
-export function logRequest(entry: RequestLog): void {
+export function logRequest(entry: RequestLog, target: MetricsTarget = DEFAULT_METRICS_TARGET): void {
   if (process.env.LOG_LEVEL === 'silent') return;
-  writeLine(formatLogLine(entry));
+  const line = formatLogLine(entry, target);
+  for (const reader of readers) reader(line);
+  writeLine(line);
 }
 
-/** The line {@link logRequest} writes, newline included. */
-export function formatLogLine(entry: RequestLog): string {
-  const { error, ...rest } = entry;
+/** The line {@link logRequest} writes, newline included, with its metrics measured at `at` (ms since the epoch). */
+export function formatLogLine(entry: RequestLog, target: MetricsTarget = DEFAULT_METRICS_TARGET, at = Date.now()): string {
+  const { error, spooled, quarantined, claimChecked, bodyBytes, ...rest } = entry;
+  const metrics = callbackMetricMembers(entry, target, at);
   const bounded = {
     level: entry.status >= 500 ? 'error' : 'info',
     ...rest,
@@ -87,10 +117,10 @@ export function formatLogLine(entry: RequestLog): string {
       },
     }),
   };
-  const line = `${JSON.stringify(bounded)}\n`;
+  const line = `${JSON.stringify({ ...bounded, ...metrics })}\n`;
   if (Buffer.byteLength(line) <= MAX_LOG_LINE_BYTES) return line;
   const { error: _details, ...withoutError } = bounded;
-  return `${JSON.stringify({ ...withoutError, ...(error && { error: { name: clip(error.name) } }), truncated: true })}\n`;
+  return `${JSON.stringify({ ...withoutError, ...(error && { error: { name: clip(error.name) } }), truncated: true, ...metrics })}\n`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHttpEvent } from '../../infra/local/http-event.ts';
 import { PayloadTooLargeError } from '../errors.ts';
-import { MAX_BODY_BYTES, readBody, readRequest } from './read-request.ts';
+import { bodyBytesOf, MAX_BODY_BYTES, readBody, readRequest } from './read-request.ts';
 
 describe('readRequest', () => {
   it('reads method, path, query, caller and Content-Type whatever the header case', () => {
@@ -75,5 +75,23 @@ describe('readBody', () => {
 
   it('reads a missing body as no bytes', () => {
     expect(readBody(createHttpEvent({}))).toHaveLength(0);
+  });
+});
+
+describe('bodyBytesOf', () => {
+  it.each([
+    ['text', 'aé語', false],
+    ['empty', '', false],
+    ['base64 without padding', 'abc', true],
+    ['base64 with one =', 'abcde', true],
+    ['base64 with two =', 'abcd', true],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x00]), true],
+  ] as const)('%s: the bytes readBody reads, without reading them', (_what, body, base64) => {
+    const event = createHttpEvent({ body, isBase64Encoded: base64 });
+    expect(bodyBytesOf(event)).toBe(readBody(event).length);
+  });
+
+  it('is 0 for a request without a body', () => {
+    expect(bodyBytesOf(createHttpEvent({ method: 'GET' }))).toBe(0);
   });
 });

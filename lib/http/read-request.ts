@@ -81,3 +81,14 @@ export function readBody(event: APIGatewayProxyEventV2): Buffer {
   }
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
+
+/**
+ * The body's size in bytes as received (base64 decoded), without decoding it: what the `BodyBytes`
+ * metric reports for every request, including those refused before their body is read.
+ */
+export function bodyBytesOf(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): number {
+  const body = event.body ?? '';
+  if (!event.isBase64Encoded) return Buffer.byteLength(body);
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((body.length * 3) / 4) - padding);
+}

@@ -106,13 +106,26 @@ export function withinQueueBudget<T>(work: Promise<T>, budget: CallBudget = QUEU
   return withinDeadline(work, budget.totalMs, 'SQS');
 }
 
+/** The String attributes of an event's message, which consumers filter on. */
+function eventAttributes(event: CloudEvent): Record<string, string> {
+  return { source: event.source, type: event.type, status: event.data.status };
+}
+
+/**
+ * Whether an event travels by reference (claim-check, {@link eventMessage}): its message with its
+ * attributes does not fit one SQS message with the margin to spare.
+ */
+export function travelsByReference(event: CloudEvent, body: string): boolean {
+  return !fitsOneMessage({ body, attributes: eventAttributes(event) });
+}
+
 /**
  * The SQS message of an event: the event itself when it fits one message, else (claim-check) the
  * whole event goes to the bucket and the message is its reference event (`dataref`), with the
  * object's SHA-256 in the `datarefsha256` attribute.
  */
 export async function eventMessage(event: CloudEvent, body: string, bucket: PayloadBucket | undefined): Promise<OutgoingMessage> {
-  const attributes = { source: event.source, type: event.type, status: event.data.status };
+  const attributes = eventAttributes(event);
   const common = { group: `${event.source}:${event.subject}`, deduplicationId: event.id };
   if (fitsOneMessage({ body, attributes })) return { body, attributes, ...common };
   if (!bucket) {

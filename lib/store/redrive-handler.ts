@@ -1,51 +1,47 @@
 import type { Context } from 'aws-lambda';
+import { CALLBACK_METRICS, DIMENSIONS, SPOOL_METRICS } from '../metrics/catalogue.ts';
+import { emfMetadata, type MetricsTarget, metricsTargetFrom } from '../metrics/emf.ts';
 import { quarantineFromEnvironment } from '../queue/quarantine.ts';
 import { queueFromEnvironment } from '../queue/send-event.ts';
 import { bucketFromEnvironment } from './payload-bucket.ts';
 import { type RedriveSummary, redriveSpool } from './spool.ts';
 
-/**
- * What the redrive's log line reports. Only `oldestAge` is a CloudWatch metric (embedded metric
- * format; the spool-age alarm watches it): each custom metric costs a monthly fee, the other two
- * are log fields, found with Logs Insights when needed.
- */
-export const SPOOL_METRICS = {
-  /** Age of the oldest spooled object when the run started, in seconds. */
-  oldestAge: 'SpoolOldestAgeSeconds',
-  /** Objects moved to their queue by the run. */
-  redriven: 'SpoolRedriven',
-  /** Objects still spooled after the run. */
-  left: 'SpoolLeft',
-} as const;
-
 /** Time kept back from the function's timeout: no new send starts in it. */
 const STOP_MARGIN_MS = 10_000;
 
 /**
- * The log line of one run: JSON that CloudWatch Logs turns into metrics (embedded metric format),
- * in the namespace `METRICS_NAMESPACE` with the dimension `Service` = `METRICS_SERVICE`. No
- * metrics service is called: the line is the metric.
+ * The log lines of one run, which CloudWatch Logs also reads as metrics (embedded metric format) in
+ * `target`'s namespace: one line for the run, with `SpoolOldestAgeSeconds` (the spool-age alarm
+ * watches it) and `SpoolLeft` (the spool's depth) under the dimension Service, and its count of
+ * objects moved (`SpoolRedriven`, a log field) and why it stopped early; then, per sender whose
+ * events or records it moved, a line with `Redriven` under Service and source. No metrics service is
+ * called: the lines are the metrics.
  */
-export function metricLine(summary: RedriveSummary, namespace: string, service: string, at: number): string {
-  return JSON.stringify({
-    _aws: {
-      Timestamp: at,
-      CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: [['Service']],
-          Metrics: [{ Name: SPOOL_METRICS.oldestAge, Unit: 'Seconds' }],
-        },
-      ],
-    },
-    Service: service,
+export function redriveMetricLines(summary: RedriveSummary, target: MetricsTarget, at: number): string[] {
+  const { oldestAge, left } = SPOOL_METRICS;
+  const { service, source } = DIMENSIONS;
+  const { redriven } = CALLBACK_METRICS;
+  const run = JSON.stringify({
     level: summary.stoppedBy ? 'warn' : 'info',
     message: 'spool redrive',
-    [SPOOL_METRICS.oldestAge]: summary.oldestAgeSeconds,
-    [SPOOL_METRICS.redriven]: summary.sent,
-    [SPOOL_METRICS.left]: summary.left,
+    [service]: target.service,
+    [oldestAge.Name]: summary.oldestAgeSeconds,
+    [left.Name]: summary.left,
+    SpoolRedriven: summary.sent,
     ...(summary.stoppedBy && { stoppedBy: summary.stoppedBy }),
+    ...emfMetadata(target.namespace, at, [{ Dimensions: [[service]], Metrics: [oldestAge, left] }]),
   });
+  const bySource = Object.entries(summary.sentBySource).map(([name, count]) =>
+    JSON.stringify({
+      level: 'info',
+      message: 'spool redrive',
+      [service]: target.service,
+      [source]: name,
+      [redriven.Name]: count,
+      ...emfMetadata(target.namespace, at, [{ Dimensions: [[service, source]], Metrics: [redriven] }]),
+    }),
+  );
+  return [run, ...bySource];
 }
 
 /**
@@ -68,7 +64,7 @@ export function createRedriveHandler(write: (line: string) => void = (line) => p
       onUnreadable: (item, error) =>
         write(JSON.stringify({ level: 'error', message: 'spooled object cannot be sent; it stays', key: item.key, error: error.message })),
     });
-    write(metricLine(summary, process.env.METRICS_NAMESPACE ?? 'jobhooks', process.env.METRICS_SERVICE ?? 'jobhooks', Date.now()));
+    for (const line of redriveMetricLines(summary, metricsTargetFrom(process.env), Date.now())) write(line);
     return summary;
   };
 }

@@ -72,7 +72,7 @@ describe('redriveSpool', () => {
     const spooled = [5, 1, 4, 2, 3].map((n) => ({ n, ...eventAt(n, at(n)) }));
     for (const { event, body } of spooled) await spool.keep('events', at(Number(event.subject)), event.id, body);
     const summary = await redriveSpool({ bucket, events, now: () => at(65).getTime() });
-    expect(summary).toMatchObject({ sent: 5, left: 0, oldestAgeSeconds: 64 });
+    expect(summary).toEqual({ sent: 5, sentBySource: { thain: 5 }, left: 0, oldestAgeSeconds: 64 });
     const sent = (await sqs.drain(queueUrl)).map((m) => JSON.parse(m.Body ?? '{}').subject);
     expect(sent).toEqual(['1', '2', '3', '4', '5']);
     expect(await s3.keys('payloads', PREFIXES.spool)).toEqual([]);

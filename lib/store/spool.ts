@@ -78,6 +78,8 @@ export interface RedriveOptions {
 export interface RedriveSummary {
   /** Objects sent to their queue and deleted from the spool. */
   readonly sent: number;
+  /** The same, by the sender of each event or quarantine record (only senders with one or more). */
+  readonly sentBySource: Readonly<Record<string, number>>;
   /** Objects still spooled when the run ended (the queue failed again, time ran out, unreadable ones). */
   readonly left: number;
   /** Age of the oldest spooled object when the run started, in seconds (0 when the spool was empty). */
@@ -106,6 +108,7 @@ export async function redriveSpool(options: RedriveOptions): Promise<RedriveSumm
   const [oldest] = items;
   const oldestAgeSeconds = oldest ? Math.max(0, Math.round((now() - oldest.receivedAt.getTime()) / 1000)) : 0;
   let sent = 0;
+  const sentBySource: Record<string, number> = {};
   let stoppedBy: string | undefined;
   for (const item of items) {
     if (options.stopAt !== undefined && now() >= options.stopAt) {
@@ -113,8 +116,9 @@ export async function redriveSpool(options: RedriveOptions): Promise<RedriveSumm
       break;
     }
     let send: () => Promise<void>;
+    let source: string;
     try {
-      send = await sendOf(item, await options.bucket.get(item.key), options);
+      ({ send, source } = await sendOf(item, await options.bucket.get(item.key), options));
     } catch (error) {
       options.onUnreadable?.(item, toError(error));
       continue;
@@ -127,20 +131,21 @@ export async function redriveSpool(options: RedriveOptions): Promise<RedriveSumm
     }
     await options.bucket.delete(item.key);
     sent++;
+    sentBySource[source] = (sentBySource[source] ?? 0) + 1;
   }
-  return { sent, left: listed.length - sent, oldestAgeSeconds, ...(stoppedBy && { stoppedBy }) };
+  return { sent, sentBySource, left: listed.length - sent, oldestAgeSeconds, ...(stoppedBy && { stoppedBy }) };
 }
 
-/** How to send one spooled object, once its body has been checked to be what its key says. */
-async function sendOf(item: SpooledItem, bytes: Buffer, options: RedriveOptions): Promise<() => Promise<void>> {
+/** How to send one spooled object (and whose it is), once its body has been checked to be what its key says. */
+async function sendOf(item: SpooledItem, bytes: Buffer, options: RedriveOptions): Promise<{ send: () => Promise<void>; source: string }> {
   const body = bytes.toString('utf8');
   const json: unknown = JSON.parse(body);
   if (item.target === 'events') {
     const event = v.parse(CloudEventSchema, json);
-    return () => options.events.send(event, body);
+    return { send: () => options.events.send(event, body), source: event.source };
   }
   const record = v.parse(QuarantineRecordSchema, json);
   const { quarantine } = options;
   if (!quarantine) throw new Error('no quarantine queue is configured');
-  return () => quarantine.keep(record);
+  return { send: () => quarantine.keep(record), source: record.source };
 }
