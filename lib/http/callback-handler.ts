@@ -22,7 +22,7 @@ import { createSpool, type Spool, type SpoolTarget } from '../store/spool.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
 import { describeError, logRequest } from './log.ts';
 import { type CallbackRequest, readBody, readRequest } from './read-request.ts';
-import { redactSecrets } from './redact.ts';
+import { MAX_REQUEST_TOKENS, redactSecrets } from './redact.ts';
 import { json } from './responses.ts';
 
 /** A Lambda handler for HTTP API (payload 2.0) and function URL events. */
@@ -110,7 +110,7 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
     if (access) authorize(access, request.query, request.sourceIp);
     // A sender may repeat its registered URL, token included, in the body: every token is replaced
     // before anything is parsed or stored, so no event, quarantine record or object carries one.
-    const secrets = [...(access ? access.tokens : []), ...request.query.getAll('token')];
+    const secrets = [...(access ? access.tokens : []), ...[...new Set(request.query.getAll('token'))].slice(0, MAX_REQUEST_TOKENS)];
     const received = readBody(event);
     const redaction = secrets.length > 0 ? redactSecrets(received, secrets) : undefined;
     const bytes = redaction?.bytes ?? received;

@@ -23,6 +23,13 @@ export const REDACTED = 'REDACTED';
  */
 export const MIN_ANYWHERE_CHARS = 8;
 
+/**
+ * Most distinct `token` values of one request that are redacted besides the configured tokens: each
+ * is one more pass over the body. A sender is given one URL with one token; a request that carries
+ * more than this many is made up, and has no secret of anyone's in the values past them.
+ */
+export const MAX_REQUEST_TOKENS = 8;
+
 /** What {@link redactSecrets} did. */
 export interface Redaction {
   /** The body with every occurrence replaced; the input itself when nothing was. */
@@ -41,8 +48,13 @@ interface Pattern {
   /** Matched but kept (`token=` before a short value). */
   readonly prefix: readonly Matcher[];
   readonly value: readonly Matcher[];
-  /** Bytes a match can start with. */
-  readonly firstBytes: ReadonlySet<number>;
+  /** Bytes a match can start with: 1 at their index. */
+  readonly firstBytes: Uint8Array;
+  /** The prefix and the value as they are (UTF-8), and how many of those bytes are the prefix. */
+  readonly literal: Uint8Array;
+  readonly prefixBytes: number;
+  /** True when no character of the literal can open an escape: then only an escape in the body can make a match other than the literal. */
+  readonly plain: boolean;
 }
 
 const PERCENT = 0x25;
@@ -164,60 +176,159 @@ function characterMatcher(codePoint: number, depth = 2): Matcher {
   };
 }
 
-/** Whether `at` is inside an escape sequence, where no replacement may start. */
-function insideEscape(body: Uint8Array, at: number): boolean {
-  let backslashes = 0;
-  while (at - backslashes - 1 >= 0 && body[at - backslashes - 1] === BACKSLASH) backslashes++;
+/** Bytes that can open an escape sequence: where a secret may be written in another form than itself. */
+const INTRODUCERS: ReadonlySet<number> = new Set([PERCENT, BACKSLASH, AMPERSAND, PLUS]);
+/** What may follow a backslash in a JSON escape (`\u0041`, `\"`, `\/`, ...). */
+const JSON_ESCAPED: ReadonlySet<number> = new Set([0x75, ...Object.values(JSON_SHORT_ESCAPES)]);
+
+/** Whether an escape sequence (or a `+` for a space) can start at `at`, judging by the bytes that follow. */
+function opensEscape(body: Uint8Array, at: number): boolean {
+  const next = body[at + 1];
+  switch (body[at]) {
+    case PERCENT:
+      return isHexByte(next) && isHexByte(body[at + 2]);
+    case BACKSLASH:
+      return next !== undefined && JSON_ESCAPED.has(next);
+    case AMPERSAND:
+      return next === 0x23 /* # */ || (next !== undefined && (next | 0x20) >= 0x61 && (next | 0x20) <= 0x7a);
+    case PLUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Longest character reference a match may start inside of, after its `&#`: an `x` and 8 digits
+ * (the matcher reads no more). Bounding the look-back keeps the scan linear over a run of digits.
+ */
+const MAX_REFERENCE_DIGITS = 9;
+
+/**
+ * Whether `at` is inside an escape sequence, where no replacement may start. `backslashes` is how
+ * many backslashes come right before `at` (the scan keeps count as it goes), so that no byte is
+ * looked at twice: every check looks back a bounded number of bytes.
+ */
+function insideEscape(body: Uint8Array, at: number, backslashes: number): boolean {
   if (backslashes % 2 === 1) return true;
   if (body[at - 1] === PERCENT || (body[at - 2] === PERCENT && isHexByte(body[at - 1]))) return true;
   // \u, \uX, \uXX, \uXXX
   for (let digits = 0; digits <= 3; digits++) {
     const u = at - digits - 1;
-    if (body[u] === 0x75 && body[u - 1] === BACKSLASH && [...body.subarray(u + 1, at)].every(isHexByte)) return true;
+    if (body[u] !== 0x75 || body[u - 1] !== BACKSLASH) continue;
+    let hex = true;
+    for (let i = u + 1; i < at; i++) hex &&= isHexByte(body[i]);
+    if (hex) return true;
   }
   // &#…, &#x…
   let back = at - 1;
-  while (back >= 0 && (isHexByte(body[back]) || body[back] === 0x78)) back--;
+  while (back >= 0 && at - back <= MAX_REFERENCE_DIGITS && (isHexByte(body[back]) || body[back] === 0x78)) back--;
   return body[back] === 0x23 && body[back - 1] === AMPERSAND;
+}
+
+/** How many backslashes come right before `at`. */
+function backslashesBefore(body: Uint8Array, at: number): number {
+  let count = 0;
+  while (at - count - 1 >= 0 && body[at - count - 1] === BACKSLASH) count++;
+  return count;
+}
+
+/**
+ * The length of the longest border of a text (a proper prefix that is also a suffix), in characters:
+ * the Knuth–Morris–Pratt prefix function's last value.
+ */
+export function longestBorder(text: string): number {
+  const chars = [...text];
+  const border = new Array<number>(chars.length).fill(0);
+  for (let i = 1; i < chars.length; i++) {
+    let k = border[i - 1] ?? 0;
+    while (k > 0 && chars[i] !== chars[k]) k = border[k - 1] ?? 0;
+    if (chars[i] === chars[k]) k++;
+    border[i] = k;
+  }
+  return border.at(-1) ?? 0;
 }
 
 function patternOf(secret: string, prefix: string): Pattern {
   const matchers = (text: string) => [...text].map((char) => characterMatcher(char.codePointAt(0) ?? 0));
   const firstChar = (prefix || secret).codePointAt(0) ?? 0;
-  const firstBytes = new Set([Buffer.from(String.fromCodePoint(firstChar), 'utf8')[0] ?? 0, PERCENT, BACKSLASH, AMPERSAND]);
-  if (firstChar === 0x20) firstBytes.add(PLUS);
-  return { prefix: matchers(prefix), value: matchers(secret), firstBytes };
+  const firstBytes = new Uint8Array(256);
+  for (const byte of [Buffer.from(String.fromCodePoint(firstChar), 'utf8')[0] ?? 0, PERCENT, BACKSLASH, AMPERSAND]) firstBytes[byte] = 1;
+  if (firstChar === 0x20) firstBytes[PLUS] = 1;
+  const literal = Buffer.from(`${prefix}${secret}`, 'utf8');
+  return {
+    prefix: matchers(prefix),
+    value: matchers(secret),
+    firstBytes,
+    literal,
+    prefixBytes: Buffer.byteLength(prefix),
+    plain: literal.every((byte) => !INTRODUCERS.has(byte) && byte !== 0x20),
+  };
 }
+
+/**
+ * Where a match of `pattern` starting at `start` ends (its longest), and where its value starts;
+ * undefined when none starts there. The literal form is compared byte by byte; the matchers (every
+ * form of every character) run only where an escape sequence can begin.
+ */
+function matchAt(body: Uint8Array, start: number, pattern: Pattern): { from: number; end: number } | undefined {
+  if (pattern.plain) {
+    const { literal } = pattern;
+    let i = 0;
+    while (i < literal.length && body[start + i] === literal[i]) i++;
+    if (i === literal.length) return { from: start + pattern.prefixBytes, end: start + literal.length };
+    // Up to `i` the body is the literal, whose bytes open no escape: only an escape at `i` can go on.
+    if (start + i >= body.length || !opensEscape(body, start + i)) return undefined;
+  }
+  let end = -1;
+  let from = -1;
+  for (const valueStart of matchSequence(body, start, pattern.prefix)) {
+    const ends = matchSequence(body, valueStart, pattern.value);
+    if (ends.length > 0) {
+      from = valueStart;
+      end = Math.max(end, ...ends);
+    }
+  }
+  return end > from && from >= 0 ? { from, end } : undefined;
+}
+
+/**
+ * Longest border a secret may have and still be looked for anywhere in a body (see
+ * {@link redactSecrets}): past it, a body built of the secret's repeats could make the scan
+ * quadratic, since every start would match most of the secret before failing.
+ */
+export const MAX_BORDER_CHARS = 16;
 
 /**
  * Replaces every occurrence of every secret in `body` (see the module comment for what counts as an
  * occurrence) with {@link REDACTED}; overlapping occurrences become one. Empty secrets are ignored;
- * secrets shorter than {@link MIN_ANYWHERE_CHARS} are replaced only as the value of a `token=`.
+ * secrets shorter than {@link MIN_ANYWHERE_CHARS}, and secrets that repeat themselves (whose longest
+ * border is over {@link MAX_BORDER_CHARS} characters, such as `abcabcabc…`; a random token has none
+ * to speak of), are replaced only as the value of a `token=`.
+ *
+ * Linear in the body's length for each secret: each byte is looked at a bounded number of times
+ * (the look-backs are bounded, and a start matches at most the secret's border before another start
+ * can match), so a hostile body of 6 MB of `%`, `\` or the secret's own prefix costs about what a
+ * plain one does.
  * @param body the raw body bytes, in any charset (secrets are looked for as UTF-8)
  * @param secrets the configured tokens and the request's own `token` query values
  */
 export function redactSecrets(body: Uint8Array, secrets: Iterable<string>): Redaction {
   const patterns = [...new Set(secrets)]
     .filter((secret) => secret.length > 0)
-    .map((secret) => patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS ? '' : 'token='));
+    .map((secret) => patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS && longestBorder(secret) <= MAX_BORDER_CHARS ? '' : 'token='));
   const ranges: Array<[number, number]> = [];
   for (const pattern of patterns) {
+    let backslashes = 0;
     for (let start = 0; start < body.length; start++) {
-      if (!pattern.firstBytes.has(body[start] ?? -1)) continue;
-      if (insideEscape(body, start)) continue;
-      const valueStarts = matchSequence(body, start, pattern.prefix);
-      let end = -1;
-      let from = -1;
-      for (const valueStart of valueStarts) {
-        const ends = matchSequence(body, valueStart, pattern.value);
-        if (ends.length > 0) {
-          from = valueStart;
-          end = Math.max(end, ...ends);
-        }
-      }
-      if (end > from && from >= 0) {
-        ranges.push([from, end]);
-        start = end - 1;
+      if (start > 0) backslashes = body[start - 1] === BACKSLASH ? backslashes + 1 : 0;
+      if (pattern.firstBytes[body[start] ?? 0] !== 1) continue;
+      if (insideEscape(body, start, backslashes)) continue;
+      const match = matchAt(body, start, pattern);
+      if (match) {
+        ranges.push([match.from, match.end]);
+        start = match.end - 1;
+        backslashes = backslashesBefore(body, start);
       }
     }
   }
