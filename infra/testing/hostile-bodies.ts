@@ -252,7 +252,8 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
       body: () => {
         const head = gbk(CI_XML_HEAD.replace('<Operation>', '<Message>'));
         const tail = gbk(CI_XML_TAIL.replace('</Operation>', '</Message>'));
-        const room = size - head.length - tail.length;
+        // Not UTF-8, so handed over base64-encoded: 3 bytes for every 4 of the limit.
+        const room = Math.floor((size * 3) / 4) - head.length - tail.length;
         // 失败 ("failed") is 4 bytes in GBK; an odd byte left over is a space.
         return Buffer.concat([head, Buffer.alloc(room - (room % 4), gbk('失败')), Buffer.alloc(room % 4, ' '), tail]);
       },

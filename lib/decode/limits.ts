@@ -4,4 +4,10 @@ export const DECODE_LIMITS = {
   maxDepth: 64,
   /** Most keys in a form body. Real form callbacks carry at most 4. */
   maxFormFields: 256,
+  /**
+   * Most keys in one JSON object, or different child element names in one XML element. Real
+   * callbacks have at most about 60 (a CI media info stream); a body of a million different names
+   * costs seconds and hundreds of MB to read.
+   */
+  maxKeys: 1_000,
 } as const;

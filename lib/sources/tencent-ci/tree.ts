@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { plainData } from '../../decode/plain-data.ts';
 import { bodyIssue, InvalidPayloadError } from '../../errors.ts';
 import { invalidPayload } from '../source.ts';
 import type { CiNode, CiValue } from './event.ts';
@@ -32,9 +33,9 @@ export function isRepeatable(parent: string, name: string, inTextResults: boolea
   return everywhere === undefined ? false : everywhere || !inTextResults;
 }
 
-/** A null-prototype node: assigning `__proto__` creates an own key, never a prototype. */
+/** An empty node: every key plain own data (`__proto__` included), nothing inherited (`decode/plain-data.ts`). */
 export function newNode(): CiNode {
-  return Object.create(null);
+  return plainData<CiValue>();
 }
 
 /**
