@@ -181,7 +181,7 @@ function addChild(frame: Frame, name: string, value: XmlValue): void {
  * name (with the text, if any, under `#text`: mixed content does not occur in callbacks, but
  * nothing is dropped). Whitespace-only text is `""`.
  */
-function valueOf(frame: Frame): XmlValue {
+function elementValue(frame: Frame): XmlValue {
   const meaningful = frame.text.trim() === '' ? '' : frame.text;
   if (!frame.element) return meaningful;
   if (meaningful) frame.element[TEXT] = meaningful;
@@ -221,7 +221,7 @@ function buildTree(text: string): Frame {
       const parent = stack.at(-1);
       if (!ended || !parent)
         throw new MalformedBodyError('body is not well-formed XML: an end tag without its start', { problem: 'xml-syntax' });
-      addChild(parent, ended.name, valueOf(ended));
+      addChild(parent, ended.name, elementValue(ended));
       frame = parent;
       i = closing(text, '>', open, 'end tag');
     } else {
