@@ -8,8 +8,8 @@
 // A request line: {"file": <body file>, "base64": bool, "path", "query", "contentType"} (the body is
 // read from the file, as the runtime hands it over: text, or base64 text). An answer line:
 // {"statusCode", "body", "ms": handler time, "cpuUs": CPU of the handler call, "rss": peak RSS so
-// far in bytes (getrusage), "heap": V8 heap in use after the call}.
-import { readFileSync } from 'node:fs';
+// far in bytes, "heap": V8 heap in use after the call}.
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
@@ -17,6 +17,16 @@ const started = performance.now();
 const { handler } = await import(pathToFileURL(process.argv[2] ?? '').href);
 if (typeof handler !== 'function') throw new Error(`${process.argv[2]} exports no handler()`);
 process.stdout.write(`ready ${JSON.stringify({ initMs: performance.now() - started, sinceStartMs: performance.now() })}\n`);
+
+/**
+ * Peak resident set size of this process so far, bytes: Linux's VmHWM, the high-water mark of this
+ * process image. Not getrusage's maxrss, which also counts the parent's size when it forked us.
+ */
+function peakRss() {
+  if (!existsSync('/proc/self/status')) return process.resourceUsage().maxRSS * 1024;
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return Number(kb) * 1024;
+}
 
 let sequence = 0;
 for await (const line of createInterface({ input: process.stdin })) {
@@ -51,7 +61,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       body: answer.body,
       ms,
       cpuUs: used.user + used.system,
-      rss: process.resourceUsage().maxRSS * 1024,
+      rss: peakRss(),
       heap: process.memoryUsage().heapUsed,
     })}\n`,
   );

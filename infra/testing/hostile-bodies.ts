@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DECODE_LIMITS } from '../../lib/decode/limits.ts';
 import { MAX_BODY_BYTES } from '../../lib/http/read-request.ts';
 import type { SourceName } from '../../lib/sources/registry.ts';
 import { gbk } from './gbk.ts';
@@ -37,11 +38,14 @@ export interface HostileBody {
 /** The token the redaction cases configure and send: 32 characters, as `openssl rand -hex 16` makes them. */
 export const HOSTILE_TOKEN = 'f3a91c07d2b84e6f9a15c3d7e08b26a4';
 
-/** `head`, then `unit` repeated, then `tail`: `size` bytes in all, the last unit cut to fit (`pad` fills the rest). */
-export function fill(head: string, unit: string, tail: string, size: number, pad = ' '): string {
+/**
+ * `head`, then `unit` repeated (at most `maxUnits` times), then `tail`: `size` bytes in all, `pad`
+ * filling the rest.
+ */
+export function fill(head: string, unit: string, tail: string, size: number, pad = ' ', maxUnits = Number.POSITIVE_INFINITY): string {
   const room = size - head.length - tail.length;
   if (room < 0) throw new Error(`a body of ${size} bytes cannot hold its head and tail`);
-  const units = Math.floor(room / unit.length);
+  const units = Math.min(maxUnits, Math.floor(room / unit.length));
   return `${head}${unit.repeat(units)}${pad.repeat(room - units * unit.length)}${tail}`;
 }
 
@@ -97,26 +101,30 @@ function scaledSpeechRecognition(size: number): string {
  */
 export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
   const plain = { query: '', tokens: [] as readonly string[] };
-  const json = (name: string, unit: string, close = '1]', open = '[') => ({
+  // Shapes made of objects, arrays or elements stop just under the count the decoders refuse
+  // (DECODE_LIMITS.maxNodes, `nodes` per unit), spaces filling the rest: the most a body can make
+  // them build. Past the count they are refused at once (the `-past-the-count` cases).
+  const upTo = (nodes: number) => (nodes === 0 ? Number.POSITIVE_INFINITY : Math.floor((DECODE_LIMITS.maxNodes - 100) / nodes));
+  const json = (name: string, unit: string, close = '1]', open = '[', nodes = 0) => ({
     name: `json-${name}`,
     target: 'json' as const,
     ...BK_JOB,
     ...plain,
-    body: () => fill(`${BK_HEAD}${open}`, unit, `${close}}`, size),
+    body: () => fill(`${BK_HEAD}${open}`, unit, `${close}}`, size, ' ', upTo(nodes)),
   });
-  const ciJson = (name: string, unit: string, close = '1]', open = '[') => ({
+  const ciJson = (name: string, unit: string, close = '1]', open = '[', nodes = 0) => ({
     name: `json-ci-${name}`,
     target: 'json' as const,
     ...CI_JSON,
     ...plain,
-    body: () => fill(`${CI_JSON_HEAD}${open}`, unit, `${close}${CI_JSON_TAIL}`, size),
+    body: () => fill(`${CI_JSON_HEAD}${open}`, unit, `${close}${CI_JSON_TAIL}`, size, ' ', upTo(nodes)),
   });
-  const xml = (name: string, unit: string) => ({
+  const xml = (name: string, unit: string, nodes = 0) => ({
     name: `xml-${name}`,
     target: 'xml' as const,
     ...CI_XML,
     ...plain,
-    body: () => fill(CI_XML_HEAD, unit, CI_XML_TAIL, size),
+    body: () => fill(CI_XML_HEAD, unit, CI_XML_TAIL, size, ' ', upTo(nodes)),
   });
   const form = (name: string, unit: string, head = THAIN_HEAD) => ({
     name: `form-${name}`,
@@ -138,22 +146,26 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
   const depth64 = nest(60, '<a>', '</a>', '<b/>');
   const cases: Array<Omit<HostileBody, 'body'> & { body: () => string | Buffer }> = [
     // JSON: bk-job (a strict schema around a free-form rest) and Tencent CI (the whole tree is shaped).
-    json('many-steps', '{"step_instance_id":40000502,"status":3},', '{"step_instance_id":1,"status":3}]'),
+    json('many-steps', '{"step_instance_id":40000502,"status":3},', '{"step_instance_id":1,"status":3}]', '[', 1),
+    {
+      ...json('many-empty-steps-past-the-count', '{},'),
+      body: () => fill('{"job_instance_id":1,"status":3,"step_instances":[', '{},', '{}]}', size),
+    },
     {
       ...json('many-empty-steps', '{},'),
-      body: () => fill('{"job_instance_id":1,"status":3,"step_instances":[', '{},', '{}]}', size),
+      body: () => fill('{"job_instance_id":1,"status":3,"step_instances":[', '{},', '{}]}', size, ' ', upTo(1)),
     },
     json('many-numbers', '1,'),
     json('many-zeros', '0,', '0]'),
     json('long-integers', '12345678901234567890,'),
     json('one-long-number', '9', '9', ''),
-    json('many-small-objects', '{"a":1},', '{}]'),
-    json('many-empty-arrays', '[],', '[]]'),
-    json('allowed-depth', `${depth63},`, `${depth63}]`),
+    json('many-small-objects', '{"a":1},', '{}]', '[', 1),
+    json('many-empty-arrays', '[],', '[]]', '[', 1),
+    json('allowed-depth', `${depth63},`, `${depth63}]`, '[', 62),
     json('escapes', '\\u0041', '"', '"'),
     json('escaped-quotes', '\\"', '"', '"'),
     json('many-strings', '"a",', '"a"]'),
-    json('trailing-commas', '[1,],', '[1,]]'),
+    json('trailing-commas', '[1,],', '[1,]]', '[', 1),
     json('too-deep', '[', ''),
     json('broken-at-end', '1,', '1}'),
     {
@@ -164,7 +176,7 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
       body: () => numbered(`${BK_HEAD}{`, (n) => `"k${n}":1,`, '"z":1}}', size),
     },
     ciJson('many-zeros', '0,', '0]'),
-    ciJson('many-small-objects', '{"a":1},', '{}]'),
+    ciJson('many-small-objects', '{"a":1},', '{}]', '[', 1),
     {
       name: 'json-ci-many-keys',
       target: 'json',
@@ -183,11 +195,14 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
           '{"a":1},',
           `{}]${CI_JSON_TAIL.slice(1)}`,
           size,
+          ' ',
+          upTo(1),
         ),
     },
     // XML: Tencent CI (the only sender that takes XML).
-    xml('many-siblings', '<a>1</a>'),
-    xml('many-empty-elements', '<a/>'),
+    xml('many-siblings', '<a>1</a>', 1),
+    xml('many-empty-elements', '<a/>', 1),
+    { ...xml('many-empty-elements-past-the-count', '<a/>') },
     {
       name: 'xml-many-distinct-elements',
       target: 'xml',
@@ -198,8 +213,8 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
     xml('processing-instructions', '<?a?>'),
     xml('comments', '<!---->'),
     xml('cdata', '<![CDATA[]]>'),
-    xml('attributes', '<a b="1" c=\'2\'/>'),
-    xml('allowed-depth', depth64),
+    xml('attributes', '<a b="1" c=\'2\'/>', 1),
+    xml('allowed-depth', depth64, 61),
     xml('text-entities', '&amp;'),
     xml('character-references', '&#x4E2D;'),
     xml('whitespace', ' '),
@@ -214,6 +229,8 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
           '<a>1</a>',
           '</x></JobsDetail></Response>',
           size,
+          ' ',
+          upTo(1),
         ),
     },
     { name: 'xml-speech-recognition-scaled', target: 'xml', ...CI_XML, ...plain, body: () => scaledSpeechRecognition(size) },
@@ -222,7 +239,7 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
       target: 'xml',
       ...CI_XML,
       ...plain,
-      body: () => fill(CI_XML_HEAD, '<a>1</a>', CI_XML_TAIL.slice(0, -1), size),
+      body: () => fill(CI_XML_HEAD, '<a>1</a>', CI_XML_TAIL.slice(0, -1), size, ' ', upTo(1)),
     },
     // Form: Thain.
     form('long-message', 'x'),

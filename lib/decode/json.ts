@@ -10,8 +10,9 @@ import { describePosition, positionOf } from './position.ts';
  *   number. The fast path is plain `JSON.parse`; only a body that holds a run of 16 or more digits
  *   is parsed twice.
  * - One trailing comma before `}` or `]` is tolerated (Tencent CI's documented sample has one).
- * - Nesting deeper than {@link DECODE_LIMITS.maxDepth}, and an object with more than
- *   {@link DECODE_LIMITS.maxKeys} keys, are refused.
+ * - Nesting deeper than {@link DECODE_LIMITS.maxDepth}, an object with more than
+ *   {@link DECODE_LIMITS.maxKeys} keys, and more than {@link DECODE_LIMITS.maxNodes} objects and
+ *   arrays in all are refused.
  * - `__proto__` and `constructor` keys stay plain own data (JSON.parse defines, never assigns).
  *
  * The bounds are checked on the text, in one pass that allocates nothing: a 6 MB body of three
@@ -52,13 +53,15 @@ function malformed(text: string, error: unknown): MalformedBodyError {
 }
 
 /**
- * One pass over the text (JSON or not: a bracket inside a string is never counted): refuses nesting past {@link DECODE_LIMITS.maxDepth} and objects with
- * more than {@link DECODE_LIMITS.maxKeys} keys, and says whether a run of 16 or more digits stands
- * outside the strings (a number that may be an integer past 2^53).
+ * One pass over the text (JSON or not: a bracket inside a string is never counted): refuses nesting
+ * past {@link DECODE_LIMITS.maxDepth}, objects with more than {@link DECODE_LIMITS.maxKeys} keys and
+ * more than {@link DECODE_LIMITS.maxNodes} objects and arrays, and says whether a run of 16 or more
+ * digits stands outside the strings (a number that may be an integer past 2^53).
  */
 function scanText(text: string): 'ok' | 'long-integer' {
   const keys = new Int32Array(DECODE_LIMITS.maxDepth + 1);
   let depth = 0;
+  let nodes = 0;
   let digits = 0;
   let found: 'ok' | 'long-integer' = 'ok';
   for (let i = 0; i < text.length; i++) {
@@ -76,6 +79,9 @@ function scanText(text: string): 'ok' | 'long-integer' {
       case 0x5b /* [ */:
         if (++depth > DECODE_LIMITS.maxDepth) {
           throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels`, { problem: 'too-deep' });
+        }
+        if (++nodes > DECODE_LIMITS.maxNodes) {
+          throw new MalformedBodyError(`body has more than ${DECODE_LIMITS.maxNodes} objects and arrays`, { problem: 'too-many-nodes' });
         }
         keys[depth] = 0;
         break;

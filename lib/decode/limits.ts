@@ -10,4 +10,11 @@ export const DECODE_LIMITS = {
    * costs seconds and hundreds of MB to read.
    */
   maxKeys: 1_000,
+  /**
+   * Most objects and arrays (JSON) or elements (XML) in one body. A real callback has a few dozen;
+   * the largest seen, a 30-minute speech recognition result (446 KB), has 16,000 elements, so a
+   * 6 MB one would have about 230,000. Six MB of `{},` are two million objects, which V8 takes
+   * 270 MB to parse.
+   */
+  maxNodes: 500_000,
 } as const;

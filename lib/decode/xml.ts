@@ -19,8 +19,9 @@ const TEXT = '#text';
  * - `<!DOCTYPE`, `<!ENTITY` and every other markup declaration are refused before parsing (no
  *   billion laughs, no external entities); only the five XML entities and character references
  *   are decoded.
- * - Nesting deeper than {@link DECODE_LIMITS.maxDepth} is refused by a linear pre-scan, and an
- *   element with more than {@link DECODE_LIMITS.maxKeys} different child names while it is read.
+ * - Nesting deeper than {@link DECODE_LIMITS.maxDepth} and more than {@link DECODE_LIMITS.maxNodes}
+ *   elements are refused by a linear pre-scan, and an element with more than
+ *   {@link DECODE_LIMITS.maxKeys} different child names while it is read.
  * - Malformed XML is refused with what is wrong and where (line, column). Two or more top-level
  *   elements are read as if wrapped in one `<Response>` (see {@link withImpliedRoot}).
  * - Every leaf is a string, never a number: `<X/>`, `<X></X>` and whitespace-only text are `""`;
@@ -80,11 +81,13 @@ function assertImpliedRoot(text: string, fault: ValidationFault | undefined): vo
 
 /**
  * One linear pass over the markup, with constant memory: refuses declarations (`<!DOCTYPE`,
- * `<!ENTITY`, ...) and nesting past the limit before the validator or the parser sees the body.
+ * `<!ENTITY`, ...), nesting past the limit and more than {@link DECODE_LIMITS.maxNodes} elements
+ * before the validator or the parser sees the body.
  * Comments, CDATA sections and quoted attribute values are skipped, so their content never counts.
  */
 function prescan(text: string): void {
   let depth = 0;
+  let elements = 0;
   let i = text.indexOf('<');
   while (i >= 0) {
     let end: number;
@@ -105,6 +108,13 @@ function prescan(text: string): void {
       depth--;
     } else {
       end = endOfStartTag(text, i);
+      if (++elements > DECODE_LIMITS.maxNodes) {
+        const at = positionOf(text, i);
+        throw new MalformedBodyError(`body has more than ${DECODE_LIMITS.maxNodes} elements (at ${describePosition(at)})`, {
+          problem: 'too-many-nodes',
+          at,
+        });
+      }
       if (text.charCodeAt(end - 2) !== 0x2f /* / */ && ++depth > DECODE_LIMITS.maxDepth) {
         const at = positionOf(text, i);
         throw new MalformedBodyError(`body nests deeper than ${DECODE_LIMITS.maxDepth} levels (at ${describePosition(at)})`, {
