@@ -59,16 +59,7 @@ async function containerFor(hostile: HostileBody): Promise<LambdaContainer> {
   const container = await startContainer(
     outfile,
     {
-      PATH: process.env.PATH,
-      QUEUE_URL: stores.eventsUrl,
-      QUARANTINE_QUEUE_URL: stores.quarantineUrl,
-      PAYLOAD_BUCKET: stores.bucket.name,
-      AWS_ENDPOINT_URL_SQS: stores.sqs.endpoint,
-      AWS_ENDPOINT_URL_S3: stores.s3.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      LOG_LEVEL: 'silent',
+      ...stores.lambdaEnvironment(),
       ...(hostile.tokens.length > 0 && { [`TOKENS_${environmentSuffix(hostile.source)}`]: hostile.tokens.join(',') }),
     },
     { memoryMb: HEAP_OF_MB },

@@ -11,7 +11,8 @@ import { createHttpEvent, handsOverAsText } from './http-event.ts';
 import { type LocalS3, startLocalS3 } from './s3-server.ts';
 import { loadServiceConfig, SERVICE_DIR, type ServiceConfig, type ServiceFunction } from './service-config.ts';
 
-type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** A function's handler, as the local run calls it. */
+export type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Options of {@link startLocalRun}. */
 export interface LocalRunOptions {
@@ -40,6 +41,11 @@ export interface LocalRunOptions {
   /** Called after each redrive run that moved or found something. */
   readonly onRedrive?: (summary: RedriveSummary) => void;
   readonly config?: ServiceConfig;
+  /**
+   * The handler a function is served by; defaults to its module from serverless.yml. The bench
+   * serves its floor handler this way, behind the same server and event translation.
+   */
+  readonly handlerFor?: (fn: ServiceFunction) => Promise<Handler>;
 }
 
 /** A running local copy of the service. */
@@ -170,7 +176,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   const served = config.functions.filter((fn) => fn.routes.length > 0 || fn.url);
   const handlers = new Map<string, Handler>();
   try {
-    for (const fn of served) handlers.set(fn.name, await importHandler(fn));
+    for (const fn of served) handlers.set(fn.name, await (options.handlerFor ?? importHandler)(fn));
   } catch (error) {
     // A handler that cannot initialise (a malformed setting) stops the run; nothing is left running
     // or on disk (the embedded S3 keeps its objects in a temporary folder).

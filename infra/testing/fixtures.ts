@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A callback request as a real client sends it, read from an `events/<source>/*.http` file. */
@@ -43,6 +43,13 @@ export function loadFixture(source: string, name: string): HttpFixture {
     contentType,
     body: file.subarray(split + 2),
   };
+}
+
+/** Every `.http` fixture of a source and of its `field/` folder (real shapes from the field), by name. */
+export function loadAllFixtures(source: string): HttpFixture[] {
+  const field = join(EVENTS_DIR, source, 'field');
+  const fieldNames = existsSync(field) ? readdirSync(field).filter((file) => file.endsWith('.http')) : [];
+  return [...loadFixtures(source), ...fieldNames.sort().map((file) => loadFixture(source, `field/${file}`))];
 }
 
 /** Every `.http` fixture of a source (not those in its subfolders, such as `field/`), sorted by name. */

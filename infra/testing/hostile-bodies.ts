@@ -79,10 +79,15 @@ const THAIN_HEAD = 'flowId=1&flowExecutionId=2&code=3&message=';
 /** `levels` nested `open`/`close` pairs around `leaf`. */
 const nest = (levels: number, open: string, close: string, leaf: string) => `${open.repeat(levels)}${leaf}${close.repeat(levels)}`;
 
+/** The body of a sample from the field (`events/<source>/field/<name>.http`), as text. */
+function fieldBody(source: SourceName, name: string): string {
+  const file = readFileSync(join(import.meta.dirname, '..', '..', 'events', source, 'field', `${name}.http`));
+  return file.subarray(file.indexOf('\n\n') + 2).toString('utf8');
+}
+
 /** The 30-minute speech recognition result from the field, its `ResultDetail` sentences repeated to `size` bytes. */
 function scaledSpeechRecognition(size: number): string {
-  const file = readFileSync(join(import.meta.dirname, '..', '..', 'events', 'tencent-ci', 'field', 'ci-asr-30min-word-detail-xml.http'));
-  const body = file.subarray(file.indexOf('\n\n') + 2).toString('utf8');
+  const body = fieldBody('tencent-ci', 'ci-asr-30min-word-detail-xml');
   const first = body.indexOf('<ResultDetail>');
   const last = body.lastIndexOf('</ResultDetail>') + '</ResultDetail>'.length;
   const sentences = body.slice(first, last);
@@ -95,6 +100,28 @@ function scaledSpeechRecognition(size: number): string {
   // The rest as whitespace between elements, which XML ignores.
   return text.replace('</Response>', `${' '.repeat(Math.max(0, size - bytes(text)))}</Response>`);
 }
+
+/** A Thain job's stderr from the field (curl's progress meter, 285 KB), its message repeated to `size` bytes. */
+function scaledStderr(size: number): string {
+  const body = fieldBody('thain', 'thain-flow-error-curl-progress-over-256k');
+  const at = body.indexOf('&message=') + '&message='.length;
+  const message = body.slice(at);
+  const repeated = message.repeat(Math.ceil(size / message.length)).slice(0, size - at);
+  // An escape cut short at the end becomes spaces (`+`).
+  const last = repeated.lastIndexOf('%');
+  const whole = last > repeated.length - 3 ? `${repeated.slice(0, last)}${'+'.repeat(repeated.length - last)}` : repeated;
+  return `${body.slice(0, at)}${whole}`;
+}
+
+/**
+ * A real shape of each sender, scaled to the largest body a function is handed: what a big genuine
+ * callback costs (the names of cases of {@link hostileBodies}).
+ */
+export const SCALED_GENUINE: Readonly<Record<SourceName, string>> = {
+  'bk-job': 'json-many-steps',
+  'tencent-ci': 'xml-speech-recognition-scaled',
+  thain: 'form-stderr-scaled',
+};
 
 /**
  * Every hostile request, its body made at `size` bytes when asked for (default: the largest accepted body).
@@ -242,6 +269,7 @@ export function hostileBodies(size: number = MAX_BODY_BYTES): HostileBody[] {
       body: () => fill(CI_XML_HEAD, '<a>1</a>', CI_XML_TAIL.slice(0, -1), size, ' ', upTo(1)),
     },
     // Form: Thain.
+    { name: 'form-stderr-scaled', target: 'form', ...THAIN, ...plain, body: () => scaledStderr(size) },
     form('long-message', 'x'),
     form('escaped-message', '%0A'),
     form('plus-message', '+'),

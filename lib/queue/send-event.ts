@@ -1,5 +1,3 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { boundedClientConfig, type CallBudget, withinDeadline } from '../aws/deadline.ts';
 import { PayloadTooLargeError } from '../errors.ts';
@@ -46,71 +44,45 @@ export interface SqsQueueOptions {
   readonly budget?: CallBudget;
 }
 
-/** The connection pools of each SQS client this module built: {@link primeConnection} opens a connection in them. */
-const clientAgents = new WeakMap<SQSClient, { readonly http: HttpAgent; readonly https: HttpsAgent }>();
-
 /**
  * Builds the SQS client (once per container), with bounded timeouts and retries (`budget`, by
  * default {@link QUEUE_TIMEOUTS}). The endpoint, region and credentials follow the SDK's own
- * variables unless `overrides` names them. Its connection pools are its own keep-alive agents (the
- * SDK's defaults: keep-alive, 50 sockets), known here so that {@link primeConnection} can open a
- * connection in them before the first callback.
+ * variables unless `overrides` names them.
  */
 export function createSqsClient(overrides: SQSClientConfig = {}, budget: CallBudget = QUEUE_TIMEOUTS): SQSClient {
-  const bounded = boundedClientConfig(budget);
-  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 50 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 50 }) };
-  const client = new SQSClient({
-    ...overrides,
-    ...bounded,
-    requestHandler: { ...bounded.requestHandler, httpAgent: agents.http, httpsAgent: agents.https },
-  });
-  clientAgents.set(client, agents);
-  return client;
+  return new SQSClient({ ...overrides, ...boundedClientConfig(budget) });
 }
 
 /**
- * Opens a connection to the queue's endpoint in `client`'s pool, before any callback needs it: one
- * unsigned `GET /` (no SQS action, so no permission is used and nothing is sent to a queue), its
- * answer read to the end, so the socket stays in the pool kept alive, TLS handshake done. The first
- * callback's `SendMessage` then takes that socket (the SDK sends to the queue URL's host) instead of
- * paying the TCP and TLS round trips, about 100 ms on Lambda. Run in the init phase; resolves
- * `false` when the endpoint did not answer within the budget's connect and request time (nothing
- * is lost: the first send opens its own connection), never rejects.
+ * Readies `client` for the first callback, in the function's init phase: one `SendMessage` to the
+ * queue that SQS refuses, since it has no message body (400 `MissingParameter`: nothing is queued,
+ * and it needs no permission the function does not already have). It opens the connection to the
+ * queue's endpoint in the client's own keep-alive pool (TCP and TLS handshakes: about 100 ms on
+ * Lambda) and runs the SDK's whole send path once (endpoint, credentials, signing, serializing,
+ * reading an answer), so the first callback's `SendMessage` finds both ready instead of paying for
+ * them while the sender waits. Settles within the budget's connect and request time whatever the
+ * queue does, and never rejects: a queue that does not answer costs the first callback its own
+ * connection, nothing else.
+ * @returns whether SQS answered (its refusal included)
  */
-export function primeConnection(client: SQSClient, queueUrl: string, budget: CallBudget = QUEUE_TIMEOUTS): Promise<boolean> {
-  const agents = clientAgents.get(client);
-  let url: URL;
+export async function primeConnection(client: SQSClient, queueUrl: string, budget: CallBudget = QUEUE_TIMEOUTS): Promise<boolean> {
+  const refused = client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '' })).then(
+    () => true,
+    (error: unknown) => httpStatusOf(error) !== undefined,
+  );
   try {
-    url = new URL(queueUrl);
+    return await withinDeadline(refused, budget.connectMs + budget.requestMs, 'SQS');
   } catch {
-    return Promise.resolve(false);
+    return false;
   }
-  if (!agents || (url.protocol !== 'https:' && url.protocol !== 'http:')) return Promise.resolve(false);
-  const secure = url.protocol === 'https:';
-  return new Promise((resolve) => {
-    const request = (secure ? httpsRequest : httpRequest)(
-      {
-        // As the SDK's handler names the host (no IPv6 brackets), so the pool finds this socket.
-        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        ...(url.port && { port: Number(url.port) }),
-        method: 'GET',
-        path: '/',
-        agent: secure ? agents.https : agents.http,
-      },
-      (response) => {
-        response.resume();
-        response.once('end', () => done(true));
-        response.once('error', () => done(false));
-      },
-    );
-    const timer = setTimeout(() => request.destroy(new Error('no answer in time')), budget.connectMs + budget.requestMs);
-    const done = (primed: boolean) => {
-      clearTimeout(timer);
-      resolve(primed);
-    };
-    request.once('error', () => done(false));
-    request.end();
-  });
+}
+
+/** The HTTP status of an AWS SDK error that an answer made (undefined for a network error or a timeout). */
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata = error.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
 }
 
 /** One message: its body, its String attributes, and for a FIFO queue its group and dedup ids. */
