@@ -42,9 +42,8 @@ export function decodeForm(text: string): FormFields {
   return { ...fields };
 }
 
-/** The value of a hex digit's byte (the escapes were checked: every `%` has two). */
-function hexValue(byte: number | undefined): number {
-  const code = byte ?? 0x30;
+/** The value of a hex digit's character code (the escapes were checked: every `%` has two). */
+function hexValue(code: number): number {
   return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x61 + 10;
 }
 
@@ -58,18 +57,23 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 function decodeComponent(text: string): string {
   if (!text.includes('+') && !text.includes('%')) return text;
-  const bytes = Buffer.from(text, 'utf8');
-  const out = new Uint8Array(bytes.length);
+  // The bytes are written straight from the text: no UTF-8 copy of it first.
+  const out = Buffer.allocUnsafe(Buffer.byteLength(text));
   let length = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] ?? 0;
-    if (byte === 0x2b /* + */) {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2b /* + */) {
       out[length++] = 0x20;
-    } else if (byte === 0x25 /* % */) {
-      out[length++] = hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]);
+    } else if (code === 0x25 /* % */) {
+      out[length++] = hexValue(text.charCodeAt(i + 1)) * 16 + hexValue(text.charCodeAt(i + 2));
       i += 2;
+    } else if (code < 0x80) {
+      out[length++] = code;
     } else {
-      out[length++] = byte;
+      // A character outside ASCII, as it stands in the text (a surrogate pair is one character).
+      const wide = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length ? 2 : 1;
+      length += out.write(text.slice(i, i + wide), length, 'utf8');
+      i += wide - 1;
     }
   }
   return utf8.decode(out.subarray(0, length));
@@ -87,14 +91,12 @@ function fieldCount(text: string, limit: number): number {
   return count;
 }
 
-/** A run of percent-escapes: the bytes of one or more characters. */
-const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
-
 /**
  * URLSearchParams silently keeps a broken `%` escape as text and turns invalid UTF-8 into U+FFFD;
  * a callback that arrives that way was damaged on the wire, so it is refused instead. The bytes of
- * one character are consecutive escapes, so each run of escapes is checked on its own (never a copy
- * of the body per field).
+ * one character are consecutive escapes, so each run of escapes is checked on its own, as UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF), in one pass that allocates
+ * nothing: a body of a million escapes must not leave a million strings behind.
  */
 function assertValidPercentEncoding(text: string): void {
   const broken = /%(?![0-9A-Fa-f]{2})/.exec(text);
@@ -105,15 +107,49 @@ function assertValidPercentEncoding(text: string): void {
       at,
     });
   }
-  for (const run of text.matchAll(ESCAPE_RUN)) {
-    try {
-      decodeURIComponent(run[0]);
-    } catch {
-      const at = positionOf(text, run.index);
+  for (let run = text.indexOf('%'); run >= 0; ) {
+    // One run of escapes: the bytes of whole characters, or it is refused.
+    let i = run;
+    let pending = 0;
+    let lower = 0x80;
+    let upper = 0xbf;
+    let valid = true;
+    while (valid && text.charCodeAt(i) === 0x25 /* % */) {
+      const byte = hexValue(text.charCodeAt(i + 1)) * 16 + hexValue(text.charCodeAt(i + 2));
+      i += 3;
+      if (pending > 0) {
+        valid = byte >= lower && byte <= upper;
+        pending--;
+        lower = 0x80;
+        upper = 0xbf;
+      } else if (byte >= 0x80) {
+        [pending, lower, upper] = utf8Lead(byte);
+        valid = pending > 0;
+      }
+    }
+    if (!valid || pending > 0) {
+      const at = positionOf(text, run);
       throw new MalformedBodyError(`form body has percent-escapes that are not valid UTF-8 in the part at ${describePosition(at)}`, {
         problem: 'form-escape',
         at,
       });
     }
+    run = text.indexOf('%', i);
   }
+}
+
+/**
+ * For the first byte of a UTF-8 sequence: how many bytes follow, and the range of the next one
+ * (narrower after E0, ED, F0, F4, which would otherwise start overlong forms, surrogates or code
+ * points past U+10FFFF); 0 for a byte that starts no sequence.
+ */
+function utf8Lead(byte: number): [number, number, number] {
+  if (byte >= 0xc2 && byte <= 0xdf) return [1, 0x80, 0xbf];
+  if (byte === 0xe0) return [2, 0xa0, 0xbf];
+  if (byte === 0xed) return [2, 0x80, 0x9f];
+  if (byte >= 0xe1 && byte <= 0xef) return [2, 0x80, 0xbf];
+  if (byte === 0xf0) return [3, 0x90, 0xbf];
+  if (byte === 0xf4) return [3, 0x80, 0x8f];
+  if (byte >= 0xf1 && byte <= 0xf3) return [3, 0x80, 0xbf];
+  return [0, 0, 0];
 }
