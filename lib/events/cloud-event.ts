@@ -130,7 +130,7 @@ export function eventId(source: string, parts: readonly unknown[]): string {
   const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
   if (length < 64 * 1024) return hash('sha256', `${source}\n[${pieces.join(',')}]`).slice(0, 32);
   const digest = createHash('sha256').update(`${source}\n[`);
-  pieces.forEach((piece, index) => digest.update(index === 0 ? piece : `,${piece}`));
+  for (const [index, piece] of pieces.entries()) digest.update(index === 0 ? piece : `,${piece}`);
   return digest.update(']').digest('hex').slice(0, 32);
 }
 
