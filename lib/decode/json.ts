@@ -21,21 +21,31 @@ import { describePosition, positionOf } from './position.ts';
 export function decodeJson(text: string): unknown {
   // Bounds first, so that JSON.parse never builds what they refuse (a million keys is 300 MB).
   const digits = scanText(text);
+  // A trailing comma is stripped before the first parse when the text looks like it has one: a
+  // refused JSON.parse costs an exception with its stack. Valid JSON has no comma before `}` or `]`
+  // outside its strings, so stripping never changes it.
+  const relaxed = TRAILING_COMMA.test(text) ? stripTrailingCommas(text) : text;
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const relaxed = stripTrailingCommas(text);
-    if (relaxed === text) throw malformed(text, error);
-    try {
-      value = JSON.parse(relaxed);
-    } catch {
-      throw malformed(text, error);
+    value = JSON.parse(relaxed);
+  } catch (relaxedError) {
+    // What is wrong is said of the text as sent.
+    let error: unknown = relaxedError;
+    if (relaxed !== text) {
+      try {
+        JSON.parse(text);
+      } catch (original) {
+        error = original;
+      }
     }
-    text = relaxed;
+    throw malformed(text, error);
   }
+  text = relaxed;
   return digits === 'long-integer' ? JSON.parse(quoteUnsafeIntegers(text)) : value;
 }
+
+/** A comma, maybe spaces, then `}` or `]`: a trailing comma, unless it stands in a string. */
+const TRAILING_COMMA = /,\s*[}\]]/;
 
 function malformed(text: string, error: unknown): MalformedBodyError {
   // V8 quotes a piece of the body in its message and gives no position for an unexpected

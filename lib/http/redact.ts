@@ -292,6 +292,22 @@ function matchAt(body: Uint8Array, start: number, pattern: Pattern): { from: num
   return end > from && from >= 0 ? { from, end } : undefined;
 }
 
+/** Patterns compiled for recent secrets: the configured tokens come with every request. */
+const compiled = new Map<string, Pattern>();
+/** How many compiled patterns are kept (the oldest goes first). */
+const COMPILED_PATTERNS = 64;
+
+/** The pattern of a secret (see {@link redactSecrets} for when it is a `token=` value only), compiled once. */
+function compiledPattern(secret: string): Pattern {
+  let pattern = compiled.get(secret);
+  if (!pattern) {
+    pattern = patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS && longestBorder(secret) <= MAX_BORDER_CHARS ? '' : 'token=');
+    if (compiled.size >= COMPILED_PATTERNS) compiled.delete(compiled.keys().next().value ?? '');
+    compiled.set(secret, pattern);
+  }
+  return pattern;
+}
+
 /**
  * Longest border a secret may have and still be looked for anywhere in a body (see
  * {@link redactSecrets}): past it, a body built of the secret's repeats could make the scan
@@ -314,9 +330,7 @@ export const MAX_BORDER_CHARS = 16;
  * @param secrets the configured tokens and the request's own `token` query values
  */
 export function redactSecrets(body: Uint8Array, secrets: Iterable<string>): Redaction {
-  const patterns = [...new Set(secrets)]
-    .filter((secret) => secret.length > 0)
-    .map((secret) => patternOf(secret, secret.length >= MIN_ANYWHERE_CHARS && longestBorder(secret) <= MAX_BORDER_CHARS ? '' : 'token='));
+  const patterns = [...new Set(secrets)].filter((secret) => secret.length > 0).map(compiledPattern);
   const ranges: Array<[number, number]> = [];
   for (const pattern of patterns) {
     let backslashes = 0;
