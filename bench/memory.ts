@@ -3,6 +3,7 @@ import { handsOverAsText } from '../infra/local/http-event.ts';
 import { startDurableStores } from '../infra/testing/durable-stores.ts';
 import { hostileBodies, SCALED_GENUINE } from '../infra/testing/hostile-bodies.ts';
 import { type ContainerRequest, startContainer } from '../infra/testing/lambda-container.ts';
+import { isSourceName } from '../lib/sources/registry.ts';
 import { type BuiltBundle, writeBundle } from './lib/bundles.ts';
 import type { BenchTarget } from './lib/targets.ts';
 
@@ -44,8 +45,8 @@ export async function measureMemory(
     for (const target of targets) {
       const bundle = functions.find((candidate) => candidate.name === target.fn.name);
       const sender = target.fn.sender;
-      if (!bundle || sender === undefined || !(sender in SCALED_GENUINE)) continue;
-      const largestName = SCALED_GENUINE[sender as keyof typeof SCALED_GENUINE];
+      const largestName = sender !== undefined && isSourceName(sender) ? SCALED_GENUINE[sender] : undefined;
+      if (!bundle || largestName === undefined) continue;
       const largest = hostileBodies().find((hostile) => hostile.name === largestName);
       if (!largest) throw new Error(`no hostile case ${largestName}`);
       const largestBody = largest.body();

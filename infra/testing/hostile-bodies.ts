@@ -114,10 +114,10 @@ function scaledStderr(size: number): string {
 }
 
 /**
- * A real shape of each sender, scaled to the largest body a function is handed: what a big genuine
- * callback costs (the names of cases of {@link hostileBodies}).
+ * A real shape of a sender, scaled to the largest body a function is handed: what a big genuine
+ * callback costs (the names of cases of {@link hostileBodies}), for the senders the field has given one.
  */
-export const SCALED_GENUINE: Readonly<Record<SourceName, string>> = {
+export const SCALED_GENUINE: Readonly<Partial<Record<SourceName, string>>> = {
   'bk-job': 'json-many-steps',
   'tencent-ci': 'xml-speech-recognition-scaled',
   thain: 'form-stderr-scaled',
