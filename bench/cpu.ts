@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { decodeBodyText } from '../lib/decode/charset.ts';
 import { sniffFormat } from '../lib/decode/decode-body.ts';
 import { median, quartiles } from './lib/stats.ts';
 import { type BenchTarget, fixtureEvent, instantHandler } from './lib/targets.ts';
@@ -16,6 +17,8 @@ export interface CpuCase {
   readonly subjectIqr: [number, number];
   readonly floorUs: number;
   readonly floorIqr: [number, number];
+  /** Median over rounds of subject / floor µs in the same round. */
+  readonly pairedRatio: number;
 }
 
 let sink: unknown;
@@ -45,11 +48,14 @@ async function calibrate(fn: () => unknown, ms: number): Promise<number> {
 }
 
 /**
- * The floor of a body: the least work any decoder of it must do. JSON: `JSON.parse` +
- * `JSON.stringify` of the body. Form: the same on the form's fields as JSON (the same data, parsed
- * and written by the engine's native code). XML: one bare fast-xml-parser parse (default options).
+ * The floor of a body: the least any function that keeps the raw body does with it. It decodes the
+ * body with the same family of decoder (JSON.parse; URLSearchParams for a form; one bare
+ * fast-xml-parser parse, default options, for XML) and writes, with JSON.stringify, an envelope
+ * holding the raw body and the decoded value. Everything the functions do on top (the charset, the
+ * bounds, validation, normalizing, the event id, the answer) is what the ratio measures.
  */
 function floorOf(text: string, format: 'json' | 'form' | 'xml'): { describe: string; run: () => unknown } {
+  const envelope = (value: unknown) => JSON.stringify({ raw: text, value });
   switch (format) {
     case 'json': {
       // A body the engine's parser refuses (Tencent CI's trailing comma): the floor parses the
@@ -60,16 +66,16 @@ function floorOf(text: string, format: 'json' | 'form' | 'xml'): { describe: str
       } catch {
         json = text.replace(/,(\s*[}\]])/g, '$1');
       }
-      const describe = json === text ? 'JSON.parse+JSON.stringify' : 'JSON.parse+JSON.stringify (trailing comma removed)';
-      return { describe, run: () => JSON.stringify(JSON.parse(json)) };
+      return {
+        describe: json === text ? 'JSON.parse, stringify {raw, value}' : 'JSON.parse (trailing comma removed), stringify {raw, value}',
+        run: () => envelope(JSON.parse(json)),
+      };
     }
-    case 'form': {
-      const asJson = JSON.stringify(Object.fromEntries(new URLSearchParams(text)));
-      return { describe: 'JSON.parse+JSON.stringify of the fields', run: () => JSON.stringify(JSON.parse(asJson)) };
-    }
+    case 'form':
+      return { describe: 'URLSearchParams, stringify {raw, value}', run: () => envelope(Object.fromEntries(new URLSearchParams(text))) };
     case 'xml': {
       const parser = new XMLParser();
-      return { describe: 'fast-xml-parser parse', run: () => parser.parse(text) };
+      return { describe: 'fast-xml-parser parse, stringify {raw, value}', run: () => envelope(parser.parse(text)) };
     }
   }
 }
@@ -85,7 +91,7 @@ export async function measureCpu(targets: readonly BenchTarget[], options: { rou
     const handler = instantHandler(target);
     for (const { fixture, path } of target.accepted) {
       const event = fixtureEvent(fixture);
-      const text = fixture.body.toString('utf8');
+      const text = decodeBodyText(fixture.body, fixture.contentType);
       const format = sniffFormat(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) ?? 'form';
       const floor = floorOf(text, format);
       const answer = await handler(event);
@@ -118,6 +124,7 @@ export async function measureCpu(targets: readonly BenchTarget[], options: { rou
         subjectIqr: quartiles(subjectUs),
         floorUs: median(floorUs),
         floorIqr: quartiles(floorUs),
+        pairedRatio: median(subjectUs.map((us, round) => us / (floorUs[round] as number))),
       });
     }
   }

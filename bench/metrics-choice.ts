@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SIZE_BUDGET } from '../infra/build/bundle-budget.ts';
 import { loadServiceConfig, SERVICE_DIR } from '../infra/local/service-config.ts';
-import { measureImports } from './cold-start.ts';
 import { BENCH_BUILD_DIR, type BuiltBundle, buildBundle, bytesByPackage, FLOOR_ENTRY } from './lib/bundles.ts';
+import { measureImports } from './lib/imports.ts';
 
 // How the metrics are written, measured (issue 16): the EMF the project writes into each request's
 // log line (lib/metrics/), against Powertools for AWS Lambda's Metrics utility bundled into the same

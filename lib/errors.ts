@@ -33,7 +33,8 @@ export type BodyProblem =
   | 'xml-entity'
   | 'xml-roots'
   | 'too-deep'
-  | 'too-many-fields';
+  | 'too-many-fields'
+  | 'too-many-nodes';
 
 /** A place in the body: 1-based line and column (a column counts UTF-16 code units). */
 export interface BodyPosition {

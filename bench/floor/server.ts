@@ -1,60 +1,39 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
-import { createSqsClient } from '../../lib/queue/send-event.ts';
+import { DEFAULT_REDRIVE_INTERVAL_MS, type Handler, startLocalRun } from '../../infra/local/local-run.ts';
+import { requestLine } from '../../infra/local/report.ts';
+import { SERVICE_DIR } from '../../infra/local/service-config.ts';
 
-// The end-to-end floor: the least a callback endpoint can do and still answer 200 only once the
-// event is in the queue. Same shape as `npm start` (one process: an HTTP server and an embedded
-// local-aws-sqs, the SDK client built like the functions'), but each request is answered after one
-// SendMessage of a constant body: no decode, no validation, no event, no log line.
-// Env: PORT (0: any free port). Prints `listening on <url>` and `EventsQueue: <queue url>`.
+// The end-to-end floor: `npm start` itself (the same local server, the same translation of HTTP into
+// Lambda events, the same embedded SQS and S3, the same line printed per request), with
+// every function served by the floor handler (./sdk-clients.ts): it sends the raw body as the
+// message with three attributes, as API Gateway's direct SQS integration would. What the bench
+// then compares is the functions' own work. Env: PORT, SQS_PORT, S3_PORT (0: any free port).
+// Prints `listening on <url>` and `EventsQueue: <queue url>` like `npm start`.
 
-const BODY = JSON.stringify({ specversion: '1.0', id: 'floor', source: 'floor', type: 'floor.constant.event' });
-
-const sqs = await createSqsServer({
-  port: 0,
-  hostname: '127.0.0.1',
-  region: 'us-east-1',
-  accountId: '000000000000',
-  emulateQueueCreationLifecycle: false,
-  queues: [{ QueueName: 'floor-events', Attributes: { MaximumMessageSize: '1048576' } }],
+let instance = 0;
+const run = await startLocalRun({
+  port: Number(process.env.PORT ?? 0),
+  sqsPort: Number(process.env.SQS_PORT ?? 0),
+  s3Port: Number(process.env.S3_PORT ?? 0),
+  redriveIntervalMs: DEFAULT_REDRIVE_INTERVAL_MS,
+  onRequest: (request) => process.stdout.write(`${requestLine(request, run.routes)}\n`),
+  // A module instance per function, as each function has its own clients and connections.
+  handlerFor: async (): Promise<Handler> => {
+    const module: unknown = await import(`${SERVICE_DIR}/bench/floor/sdk-clients.ts?function=${++instance}`);
+    if (typeof module !== 'object' || module === null || !('handler' in module) || typeof module.handler !== 'function') {
+      throw new Error('bench/floor/sdk-clients.ts exports no handler');
+    }
+    const { handler } = module;
+    return (event) => Promise.resolve(handler(event));
+  },
 });
-const endpoint = `http://127.0.0.1:${(sqs.address() as AddressInfo).port}`;
-const queueUrl = `${endpoint}/000000000000/floor-events`;
-const client = createSqsClient({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-
-const server = createServer((request, response) => {
-  // Read the whole body, as the local run does, then enqueue the constant event.
-  request.on('data', () => undefined);
-  request.on('end', () => {
-    client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: BODY })).then(
-      () => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end('{"ok":true}');
-      },
-      () => {
-        response.writeHead(503, { 'content-type': 'application/json' });
-        response.end('{"error":"queue unavailable"}');
-      },
-    );
-  });
-});
-server.keepAliveTimeout = 65_000;
-await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
-const { port } = server.address() as AddressInfo;
-process.stdout.write(`listening on http://127.0.0.1:${port}\nembedded SQS at ${endpoint}; queues:\n  EventsQueue: ${queueUrl}\n`);
+process.stdout.write(
+  `listening on ${run.url}\nembedded SQS at ${run.sqsEndpoint}; queues:\n${Object.entries(run.queueUrls)
+    .map(([id, url]) => `  ${id}: ${url}`)
+    .join('\n')}\n`,
+);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    server.closeAllConnections();
-    server.close();
-    sqs.closeAllConnections();
-    sqs.close();
-    process.exit(0);
+    void run.close().then(() => process.exit(0));
   });
 }

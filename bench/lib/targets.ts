@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHttpEvent, handsOverAsText } from '../../infra/local/http-event.ts';
 import { loadServiceConfig, type ServiceFunction } from '../../infra/local/service-config.ts';
-import { type HttpFixture, loadFixtures } from '../../infra/testing/fixtures.ts';
+import { type HttpFixture, loadAllFixtures } from '../../infra/testing/fixtures.ts';
 import { type CallbackHandler, createCallbackHandler } from '../../lib/http/callback-handler.ts';
 import { loadCallbacks } from '../../lib/sources/load-callbacks.ts';
 import type { Callbacks } from '../../lib/sources/source.ts';
@@ -43,7 +43,8 @@ export function fixtureEvent(fixture: HttpFixture, query = fixture.query): APIGa
 
 /**
  * Every callback function `serverless.yml` declares (a function with `sender:`), with its sender's
- * samples, each on the route its request line names, tried once with an instant queue.
+ * samples (`events/<sender>/` and its `field/` folder), each on the route its request line names,
+ * tried once with an instant queue.
  */
 export async function loadTargets(): Promise<BenchTarget[]> {
   const config = loadServiceConfig();
@@ -57,7 +58,7 @@ export async function loadTargets(): Promise<BenchTarget[]> {
       fn.routes.find((route) => new RegExp(`^${route.path.replace(/\{[^}/]+\}/g, '[^/]+')}$`).test(path))?.path ?? path;
     const accepted: AcceptedFixture[] = [];
     const refused: Array<{ name: string; status: number }> = [];
-    for (const fixture of loadFixtures(fn.sender)) {
+    for (const fixture of loadAllFixtures(fn.sender)) {
       const answer = await handler(fixtureEvent(fixture));
       if (answer.statusCode === 200) accepted.push({ fixture, path: fixture.path, route: template(fixture.path) });
       else refused.push({ name: fixture.name, status: answer.statusCode ?? 0 });

@@ -26,7 +26,8 @@ import { type SavedSample, saveSample } from './samples.ts';
 import { loadServiceConfig, SERVICE_DIR, type ServiceConfig, type ServiceFunction } from './service-config.ts';
 import { watchCode } from './watch.ts';
 
-type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** A function's handler, as the local run calls it. */
+export type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Options of {@link startLocalRun}. */
 export interface LocalRunOptions {
@@ -69,6 +70,11 @@ export interface LocalRunOptions {
    */
   readonly replayCallbacks?: (source: string) => Promise<Callbacks>;
   readonly config?: ServiceConfig;
+  /**
+   * The handler a function is served by; defaults to its module from serverless.yml. The bench
+   * serves its floor handler this way, behind the same server and event translation.
+   */
+  readonly handlerFor?: (fn: ServiceFunction) => Promise<Handler>;
 }
 
 /** What one reload did: the files that changed, and the time it took or why it failed. */
@@ -217,7 +223,7 @@ export async function startLocalRun(options: LocalRunOptions = {}): Promise<Loca
   let generation: Generation;
   try {
     // Imported only now: a handler builds its clients from the environment set above.
-    generation = await loadFirstGeneration(served);
+    generation = await loadFirstGeneration(served, options.handlerFor);
   } catch (error) {
     // A handler that cannot initialise (a malformed setting) stops the run; nothing is left running
     // or on disk (the embedded S3 keeps its objects in a temporary folder).
@@ -539,12 +545,15 @@ function queueArn(config: ServiceConfig, logicalId: string): string {
 let runs = 0;
 
 /** The handlers as the run's own code imports them: each a fresh module instance, as a fresh Lambda container. */
-async function loadFirstGeneration(functions: readonly ServiceFunction[]): Promise<Generation> {
+async function loadFirstGeneration(
+  functions: readonly ServiceFunction[],
+  handlerFor?: (fn: ServiceFunction) => Promise<Handler>,
+): Promise<Generation> {
   const handlers = new Map<string, Handler>();
   const run = ++runs;
   for (const fn of functions) {
-    // Each builds its clients from the environment this run set.
-    handlers.set(fn.name, handlerOf(fn, await import(`${SERVICE_DIR}/${fn.module}.ts?run=${run}`)));
+    // Each builds its clients from the environment this run set (or the caller's stand-in: the bench's floor).
+    handlers.set(fn.name, handlerFor ? await handlerFor(fn) : handlerOf(fn, await import(`${SERVICE_DIR}/${fn.module}.ts?run=${run}`)));
   }
   return { handlers, tools: firstGeneration, retire: () => Promise.resolve() };
 }

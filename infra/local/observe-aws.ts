@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 
 /** One AWS call a handler made, as the local run sees it: after the service answered, or failed. */
 export interface AwsCall {
@@ -27,24 +26,32 @@ export function withAwsCalls<T>(listener: AwsCallListener, work: () => T): T {
 
 const observed = new WeakSet<object>();
 
+/** An SDK client, as far as watching its calls goes. */
+interface ObservableClient {
+  send(command: { readonly input: unknown }, ...rest: never[]): Promise<unknown>;
+}
+
 /**
- * Adds, once per client, a middleware that reports each call to the listener of the async context
- * it was made in ({@link withAwsCalls}); calls made outside any such context are not reported.
+ * Wraps, once per client, its `send` so that each call is reported to the listener of the async
+ * context it was made in ({@link withAwsCalls}); calls made outside any such context are not
+ * reported. `send` and not a middleware: the clients resolve their middleware stack once per
+ * command type and keep it (`cacheMiddleware`), and a function's init already sends (it opens its
+ * connection to the queue), so a middleware added after that would never run.
  */
-export function observeAwsCalls<I extends object, O extends object>(client: { readonly middlewareStack: MiddlewareStack<I, O> }): void {
+export function observeAwsCalls(client: ObservableClient): void {
   if (observed.has(client)) return;
   observed.add(client);
-  const middleware: InitializeMiddleware<I, O> = (next, context) => async (args) => {
+  const send = client.send.bind(client);
+  client.send = async (command, ...rest) => {
     const listener = listeners.getStore();
-    const command = context.commandName ?? '';
+    const name = command.constructor.name;
     try {
-      const result = await next(args);
-      listener?.({ command, input: args.input });
+      const result = await send(command, ...rest);
+      listener?.({ command: name, input: command.input });
       return result;
     } catch (error) {
-      listener?.({ command, input: args.input, error: error instanceof Error ? error : new Error(String(error)) });
+      listener?.({ command: name, input: command.input, error: error instanceof Error ? error : new Error(String(error)) });
       throw error;
     }
   };
-  client.middlewareStack.add(middleware, { step: 'initialize', name: 'jobhooksLocalRunObserver' });
 }

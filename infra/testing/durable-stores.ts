@@ -60,6 +60,12 @@ export interface DurableStores {
   takeEvents(): Promise<QueuedEvent[]>;
   /** Receives (and deletes) every quarantine record now queued, with the exact body bytes. */
   takeQuarantined(): Promise<QuarantinedCallback[]>;
+  /**
+   * The whole environment of a function process (a bundle in its own `node`, as Lambda runs it)
+   * that uses these stores: the queues and the bucket, reached at `endpoints` (default: the stores
+   * themselves; a TLS relay in front of them, say), the region, keys, and the log off.
+   */
+  lambdaEnvironment(endpoints?: { readonly sqs?: string; readonly s3?: string }): NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -127,6 +133,21 @@ export async function startDurableStores(): Promise<DurableStores> {
           return { record, body: await quarantinedBytes(record, read) };
         }),
       );
+    },
+    lambdaEnvironment(endpoints = {}) {
+      const sqsEndpoint = endpoints.sqs ?? sqs.endpoint;
+      return {
+        PATH: process.env.PATH,
+        QUEUE_URL: `${sqsEndpoint}${accountPath}/events`,
+        QUARANTINE_QUEUE_URL: `${sqsEndpoint}${accountPath}/quarantine`,
+        PAYLOAD_BUCKET: BUCKET,
+        AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+        AWS_ENDPOINT_URL_S3: endpoints.s3 ?? s3.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        LOG_LEVEL: 'silent',
+      };
     },
     async close() {
       for (const client of clients) client.destroy();

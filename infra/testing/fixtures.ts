@@ -17,6 +17,13 @@ export function loadFixture(source: string, name: string): HttpFixture {
   return parseHttpSample(file, `${name.replace(/\.http$/, '')}`);
 }
 
+/** Every `.http` fixture of a source and of its `field/` folder (real shapes from the field), by name. */
+export function loadAllFixtures(source: string): HttpFixture[] {
+  const field = join(EVENTS_DIR, source, 'field');
+  const fieldNames = existsSync(field) ? readdirSync(field).filter((file) => file.endsWith('.http')) : [];
+  return [...loadFixtures(source), ...fieldNames.sort().map((file) => loadFixture(source, `field/${file}`))];
+}
+
 /** Every `.http` fixture of a source (not those in its subfolders, such as `field/`), sorted by name. */
 export function loadFixtures(source: string): HttpFixture[] {
   return readdirSync(join(EVENTS_DIR, source))

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apacheEncode } from '../../infra/testing/apache-form.ts';
 import { MalformedBodyError } from '../errors.ts';
@@ -54,6 +55,53 @@ describe('decodeForm', () => {
       const body = `flowId=1&message=${apacheEncode(text)}`;
       expect(decodeForm(body).message, JSON.stringify(text)).toBe(text);
     }
+  });
+
+  it('property: reads every field as URLSearchParams does, escaped or written as is (any text, `+`, `%XX`, raw UTF-8)', () => {
+    // Pieces of a form: characters as they are (any text but the separators), escapes of them, `+`.
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 6 }).map((text) => text.replace(/[&=%+]/g, '')),
+      fc.string({ unit: 'grapheme', maxLength: 4 }).map((text) => apacheEncode(text)),
+      fc.constant('+'),
+    );
+    const part = fc.array(piece, { maxLength: 4 }).map((pieces) => pieces.join(''));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(part, part), { minLength: 1, maxLength: 5 }), (pairs) => {
+        const body = pairs.map(([key, value]) => `${key}=${value}`).join('&');
+        const expected: Record<string, string | string[]> = {};
+        for (const [key, value] of new URLSearchParams(body)) {
+          const previous = expected[key];
+          expected[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+        }
+        expect(decodeForm(body)).toEqual(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('property: refuses exactly the escaped bytes that are not UTF-8 (as decodeURIComponent judges them)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 8 }), fc.boolean(), (bytes, split) => {
+        const escaped = [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`);
+        // Split in two runs by a plain character: each run must hold whole characters.
+        const half = Math.floor(escaped.length / 2);
+        const value = split ? `${escaped.slice(0, half).join('')}x${escaped.slice(half).join('')}` : escaped.join('');
+        let valid = true;
+        try {
+          if (split) {
+            decodeURIComponent(escaped.slice(0, half).join(''));
+            decodeURIComponent(escaped.slice(half).join(''));
+          } else {
+            decodeURIComponent(value);
+          }
+        } catch {
+          valid = false;
+        }
+        if (valid) expect(decodeForm(`a=${value}`).a).toBe(decodeURIComponent(value));
+        else expect(() => decodeForm(`a=${value}`)).toThrow(/not valid UTF-8/);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('keeps every value of a repeated key, in order, so a schema can refuse it', () => {

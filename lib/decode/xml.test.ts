@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedBodyError } from '../errors.ts';
 import { DECODE_LIMITS } from './limits.ts';
+import { isPlainData } from './plain-data.ts';
 import { decodeXml } from './xml.ts';
 
 /** The MalformedBodyError that decoding `text` throws (fails the test if none is thrown). */
@@ -93,7 +94,8 @@ describe('decodeXml: object keys', () => {
     if (typeof root !== 'object' || Array.isArray(root)) throw new Error('expected an element');
     expect(Object.keys(root)).toEqual(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty']);
     expect(Object.getOwnPropertyDescriptor(root, '__proto__')?.value).toEqual({ polluted: 'yes' });
-    expect(Object.getPrototypeOf(root)).toBeNull();
+    expect(isPlainData(root)).toBe(true);
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(root))).toBeNull();
     expect(root.constructor).toBe('c');
     expect(root.toString).toBe('t');
     expect(Object.prototype).not.toHaveProperty('polluted');

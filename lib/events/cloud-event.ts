@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import * as v from 'valibot';
 import { StatusSchema } from './status.ts';
 
@@ -123,8 +123,15 @@ export function toEventReference(event: CloudEvent, dataref: string, sha256: str
  * labels) and never the receive time of a resend or the raw bytes (bk-job's retry differs only in
  * its Content-Type). `parts` must be JSON in a stable order: arrays, or objects built in a fixed order.
  */
-export function eventId(source: string, parts: unknown): string {
-  return hash('sha256', `${source}\n${JSON.stringify(parts)}`).slice(0, 32);
+export function eventId(source: string, parts: readonly unknown[]): string {
+  // The digest of `<source>\n<JSON of parts>`. A large part (a message of megabytes) is hashed piece
+  // by piece, so the parts' JSON is never joined into one more copy of it.
+  const pieces = parts.map((part) => JSON.stringify(part) ?? 'null');
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  if (length < 64 * 1024) return hash('sha256', `${source}\n[${pieces.join(',')}]`).slice(0, 32);
+  const digest = createHash('sha256').update(`${source}\n[`);
+  for (const [index, piece] of pieces.entries()) digest.update(index === 0 ? piece : `,${piece}`);
+  return digest.update(']').digest('hex').slice(0, 32);
 }
 
 /** JSON with object keys sorted, so equal values always serialize to equal text. */

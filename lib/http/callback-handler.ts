@@ -21,7 +21,7 @@ import { type Callbacks, normalizeCallback } from '../sources/source.ts';
 import { bucketFromEnvironment } from '../store/payload-bucket.ts';
 import { createSpool, type Spool, type SpoolTarget } from '../store/spool.ts';
 import { type AccessPolicy, authorize, policyFromEnvironment } from './authorize.ts';
-import { labelsOf, tokenValues } from './labels.ts';
+import { labelsOf, MAX_REQUEST_TOKENS, tokenValues } from './labels.ts';
 import { describeError, logRequest } from './log.ts';
 import { bodyBytesOf, type CallbackRequest, readBody, readRequest } from './read-request.ts';
 import { redactSecrets, redactText } from './redact.ts';
@@ -133,7 +133,7 @@ export function createCallbackHandler(callbacks: Callbacks, options: CallbackHan
     }
     // A sender may repeat its registered URL, token included, in the body: every token is replaced
     // before anything is parsed or stored, so no event, quarantine record or object carries one.
-    const secrets = [...(access ? access.tokens : []), ...tokenValues(request.query)];
+    const secrets = [...(access ? access.tokens : []), ...[...new Set(tokenValues(request.query))].slice(0, MAX_REQUEST_TOKENS)];
     const received = readBody(event);
     const redaction = secrets.length > 0 ? redactSecrets(received, secrets, request.contentType) : undefined;
     const bytes = redaction?.bytes ?? received;

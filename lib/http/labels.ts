@@ -20,6 +20,12 @@ export function isTokenKey(key: string): boolean {
   return bare === 'token';
 }
 
+/**
+ * How many distinct `token` values of one request are redacted as secrets: a sender registers one;
+ * a request with thousands would only buy an attacker work.
+ */
+export const MAX_REQUEST_TOKENS = 8;
+
 /** The request's own token values: every value of a key that {@link isTokenKey}. */
 export function tokenValues(query: URLSearchParams): string[] {
   const values: string[] = [];

@@ -53,6 +53,38 @@ export function createSqsClient(overrides: SQSClientConfig = {}, budget: CallBud
   return new SQSClient({ ...overrides, ...boundedClientConfig(budget) });
 }
 
+/**
+ * Readies `client` for the first callback, in the function's init phase: one `SendMessage` to the
+ * queue that SQS refuses, since it has no message body (400 `MissingParameter`: nothing is queued,
+ * and it needs no permission the function does not already have). It opens the connection to the
+ * queue's endpoint in the client's own keep-alive pool (TCP and TLS handshakes: about 100 ms on
+ * Lambda) and runs the SDK's whole send path once (endpoint, credentials, signing, serializing,
+ * reading an answer), so the first callback's `SendMessage` finds both ready instead of paying for
+ * them while the sender waits. Settles within the budget's connect and request time whatever the
+ * queue does, and never rejects: a queue that does not answer costs the first callback its own
+ * connection, nothing else.
+ * @returns whether SQS answered (its refusal included)
+ */
+export async function primeConnection(client: SQSClient, queueUrl: string, budget: CallBudget = QUEUE_TIMEOUTS): Promise<boolean> {
+  const refused = client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '' })).then(
+    () => true,
+    (error: unknown) => httpStatusOf(error) !== undefined,
+  );
+  try {
+    return await withinDeadline(refused, budget.connectMs + budget.requestMs, 'SQS');
+  } catch {
+    return false;
+  }
+}
+
+/** The HTTP status of an AWS SDK error that an answer made (undefined for a network error or a timeout). */
+function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const metadata = error.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
+
 /** One message: its body, its String attributes, and for a FIFO queue its group and dedup ids. */
 export interface OutgoingMessage {
   readonly body: string;
@@ -165,6 +197,15 @@ let sharedClient: SQSClient | undefined;
 export function containerSqsClient(): SQSClient {
   sharedClient ??= createSqsClient();
   return sharedClient;
+}
+
+/**
+ * Opens the connection to the queue named by `QUEUE_URL` in this container's client (see
+ * {@link primeConnection}); false when there is none to open or it could not be opened.
+ */
+export function primeContainerConnection(): Promise<boolean> {
+  const queueUrl = process.env.QUEUE_URL;
+  return queueUrl ? primeConnection(containerSqsClient(), queueUrl) : Promise.resolve(false);
 }
 
 /** The queue named by `QUEUE_URL`; without one every send fails, so callbacks get a 503. */

@@ -5,7 +5,7 @@ import { commonData } from '../sender.ts';
 
 /** A CI value as the event carries it: text (every leaf, as sent), a node, or a list (a repeatable node). */
 export type CiValue = string | CiNode | CiValue[];
-/** A CI node as received: its children by name. Null-prototype in the normalizer: every key is plain own data. */
+/** A CI node as received: its children by name. In the normalizer it inherits nothing (`decode/plain-data.ts`): every key is plain own data. */
 export interface CiNode {
   [name: string]: CiValue;
 }

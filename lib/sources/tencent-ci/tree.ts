@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { isPlainData, plainData } from '../../decode/plain-data.ts';
+import type { XmlElement } from '../../decode/xml.ts';
 import { bodyIssue, InvalidPayloadError } from '../../errors.ts';
 import { invalidPayload } from '../source.ts';
 import type { CiNode, CiValue } from './event.ts';
@@ -32,9 +34,9 @@ export function isRepeatable(parent: string, name: string, inTextResults: boolea
   return everywhere === undefined ? false : everywhere || !inTextResults;
 }
 
-/** A null-prototype node: assigning `__proto__` creates an own key, never a prototype. */
+/** An empty node: every key plain own data (`__proto__` included), nothing inherited (`decode/plain-data.ts`). */
 export function newNode(): CiNode {
-  return Object.create(null);
+  return plainData<CiValue>();
 }
 
 /**
@@ -42,21 +44,36 @@ export function newNode(): CiNode {
  * leaves already are text; no text is ever turned into a number), `null` is `""` like XML's `<X/>`,
  * and a repeatable child ({@link REPEATABLE_NODES}) is a list. Recursion is bounded: both decoders
  * refuse nesting deeper than `DECODE_LIMITS.maxDepth`.
+ *
+ * The XML decoder's elements are already plain data and belong to this callback alone: they are
+ * shaped where they are, not copied (a 6 MB body's tree is a few hundred thousand of them). A JSON
+ * object is copied into a new node, which drops its prototype.
  */
 function shape(value: unknown, name: string, inTextResults: boolean): CiValue {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
   }
-  if (Array.isArray(value)) return value.map((item) => shape(item, name, inTextResults));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = shape(value[i], name, inTextResults);
+    return value;
+  }
   if (typeof value !== 'object' || value === null) return '';
   const within = inTextResults || TEXT_NODES.has(name);
-  const node = newNode();
+  const node: CiNode = isXmlElement(value) ? value : newNode();
   for (const [key, item] of Object.entries(value)) {
     const child = shape(item, key, within);
     node[key] = isRepeatable(name, key, within) ? listed(child) : child;
   }
   return node;
+}
+
+/**
+ * Whether a decoded value is an element the XML decoder made: plain data (`decode/plain-data.ts`)
+ * whose values are text, elements or lists, which is what a CI node holds too.
+ */
+function isXmlElement(value: object): value is XmlElement {
+  return isPlainData(value);
 }
 
 /** A repeatable child as a list: one that came once is a one-item list, an empty one (`<X/>`) none. */
